@@ -1,0 +1,6 @@
+"""Generator and discriminator modules (pure Flax linen; no data or training code here)."""
+
+from gan_jax.models.mlp import MLPDiscriminator, MLPGenerator
+from gan_jax.models.registry import create_models
+
+__all__ = ["MLPDiscriminator", "MLPGenerator", "create_models"]

@@ -1,0 +1,31 @@
+"""Shared fixtures. Two CPU devices are simulated so the data-parallel paths run for real."""
+
+import os
+
+# Must be set before JAX initialises its backend.
+os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import pytest  # pylint: disable=g-import-not-at-top
+
+from configs import mlp_fashion_mnist  # pylint: disable=g-import-not-at-top
+from gan_jax import input_pipeline  # pylint: disable=g-import-not-at-top
+
+
+@pytest.fixture(scope="session")
+def fashion_mnist():
+  """Real Fashion-MNIST training images (Debian's dataset-fashion-mnist, installed by .ci/run)."""
+  return input_pipeline.load_arrays("fashion_mnist", "train")
+
+
+@pytest.fixture
+def tiny_config():
+  """The article config with a handful of steps and frequent side work."""
+  config = mlp_fashion_mnist.get_config()
+  config.batch_size = 16
+  config.num_train_steps = 6
+  config.log_every_steps = 2
+  config.sample_every_steps = 3
+  config.checkpoint_every_steps = 3
+  config.num_sample_images = 16
+  return config
