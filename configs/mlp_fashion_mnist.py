@@ -64,6 +64,9 @@ def get_config():
   config.checkpoint_every_steps = 1_000
   # Number of newest checkpoints kept.
   config.keep_checkpoints = 3
+  # On a NaN/Inf loss or parameter: "stop" (name the step; the newest checkpoint is the last
+  # good state) or "skip" (leave the state unchanged for that step and count it).
+  config.nonfinite_policy = "stop"
   # Seed of initialisation, noise and data order.
   config.seed = 0
   return config

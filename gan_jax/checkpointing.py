@@ -2,15 +2,25 @@
 
 The input position needs no state of its own: batches are a function of (seed, step), so the
 restored step is the iterator position (see `gan_jax.input_pipeline`).
+
+Resuming is defensive, because a preempted VM can leave a checkpoint half written on a disk that
+lied about its flush: a checkpoint that cannot be read is moved aside (never deleted) to
+`<workdir>/damaged_checkpoints/` and the next older one is tried. A checkpoint that reads fine but
+holds another architecture is refused with the list of mismatched shapes.
 """
 
 import logging
+import os
+import shutil
 
 import jax
 import orbax.checkpoint as ocp
 from orbax.checkpoint.checkpoint_managers import preservation_policy, save_decision_policy
 
 from gan_jax.errors import UserError
+
+DAMAGED_DIRNAME = "damaged_checkpoints"
+_MAX_LISTED_MISMATCHES = 8
 
 
 def _abstract(tree):
@@ -20,13 +30,48 @@ def _abstract(tree):
       tree)
 
 
+def _key_name(entry):
+  for attribute in ("key", "name", "idx"):
+    if hasattr(entry, attribute):
+      return str(getattr(entry, attribute))
+  return str(entry)
+
+
+def _shapes_by_path(tree):
+  """{"generator/params/Dense_0/kernel": shape} for every array leaf of a state or metadata tree."""
+  leaves, _ = jax.tree_util.tree_flatten_with_path(tree)
+  return {"/".join(_key_name(e) for e in path): tuple(getattr(leaf, "shape", ()))
+          for path, leaf in leaves}
+
+
+def describe_mismatch(saved_tree, target_tree):
+  """Lines naming what differs between a checkpoint's arrays and the state a config builds."""
+  saved, target = _shapes_by_path(saved_tree), _shapes_by_path(target_tree)
+  lines = []
+  # Parameters first: optimizer moments mirror them and would only repeat the same news.
+  order = lambda path: ("/params/" not in path, "/opt_state/" in path, path)
+  for path in sorted(saved.keys() | target.keys(), key=order):
+    if path not in target:
+      lines.append(f"  {path}: in the checkpoint {saved[path]}, not in this config's model")
+    elif path not in saved:
+      lines.append(f"  {path}: in this config's model {target[path]}, not in the checkpoint")
+    elif saved[path] != target[path]:
+      lines.append(f"  {path}: checkpoint {saved[path]} vs this config {target[path]}")
+  if len(lines) > _MAX_LISTED_MISMATCHES:
+    lines = lines[:_MAX_LISTED_MISMATCHES] + [
+        f"  ... and {len(lines) - _MAX_LISTED_MISMATCHES} more"]
+  return lines
+
+
 class Checkpointer:
   """A thin wrapper over `ocp.CheckpointManager` for one `GANState`."""
 
   def __init__(self, directory, save_every_steps, keep):
     self.directory = directory
+    self.damaged_directory = os.path.join(os.path.dirname(directory), DAMAGED_DIRNAME)
     self.manager = ocp.CheckpointManager(
         directory,
+        item_handlers=ocp.StandardCheckpointHandler(),
         options=ocp.CheckpointManagerOptions(
             save_decision_policy=save_decision_policy.FixedIntervalPolicy(save_every_steps),
             preservation_policy=preservation_policy.LatestN(keep),
@@ -37,20 +82,61 @@ class Checkpointer:
   def latest_step(self):
     return self.manager.latest_step()
 
-  def restore_latest(self, state):
-    """Returns the newest checkpoint restored into `state`'s structure, or `state` if none."""
-    step = self.manager.latest_step()
-    if step is None:
-      return state
+  def _check_compatible(self, step, state):
+    """Raises a `UserError` listing shape differences if `step` holds another architecture."""
     try:
-      restored = self.manager.restore(step, args=ocp.args.StandardRestore(_abstract(state)))
-    except (ValueError, KeyError, TypeError) as e:
+      metadata = self.manager.item_metadata(step)
+    except Exception:  # pylint: disable=broad-except
+      return  # Unreadable metadata: a damaged checkpoint, handled by the restore below.
+    saved_tree = getattr(metadata, "tree", metadata)
+    if saved_tree is None:
+      return
+    mismatch = describe_mismatch(saved_tree, state)
+    if mismatch:
       raise UserError(
-          f"The checkpoint at step {step} in {self.directory} does not match this config's model "
-          f"({type(e).__name__}: {str(e).splitlines()[0][:300]}). Resume with the config the run "
-          "was started with, or pass a new --workdir.") from e
-    logging.info("Resumed from checkpoint at step %d in %s.", step, self.directory)
-    return restored
+          f"The checkpoint at step {step} in {self.directory} does not match this config's "
+          "model:\n" + "\n".join(mismatch) + "\nResume with the config the run was started with, "
+          "or pass a new --workdir.")
+
+  def _move_aside(self, step):
+    os.makedirs(self.damaged_directory, exist_ok=True)
+    destination = os.path.join(self.damaged_directory, str(step))
+    suffix = 1
+    while os.path.exists(destination):
+      destination = os.path.join(self.damaged_directory, f"{step}.{suffix}")
+      suffix += 1
+    shutil.move(os.path.join(self.directory, str(step)), destination)
+    self.manager.reload()
+    return destination
+
+  def restore_latest(self, state):
+    """Returns the newest readable checkpoint restored into `state`'s structure, or `state`.
+
+    Unreadable checkpoints are moved to `damaged_checkpoints/` with a warning and the next older
+    one is tried; a checkpoint of another architecture raises a `UserError`.
+    """
+    moved = []
+    for step in sorted(self.manager.all_steps(), reverse=True):
+      self._check_compatible(step, state)
+      try:
+        restored = self.manager.restore(step, args=ocp.args.StandardRestore(_abstract(state)))
+      except Exception as e:  # pylint: disable=broad-except
+        # Orbax and TensorStore raise plain Exception, ValueError or JSONDecodeError for
+        # truncated or corrupted files; the shapes were checked above, so this is damage.
+        destination = self._move_aside(step)
+        moved.append(destination)
+        logging.warning(
+            "Checkpoint at step %d is damaged and was moved to %s (%s: %s); trying the previous "
+            "one.", step, destination, type(e).__name__, str(e).splitlines()[0][:200])
+        continue
+      logging.info("Resumed from checkpoint at step %d in %s.", step, self.directory)
+      return restored
+    if moved:
+      raise UserError(
+          f"No checkpoint in {self.directory} could be read; the damaged ones were moved to "
+          f"{', '.join(moved)}. Run the same command again to start from step 0 in this "
+          "workdir, or pass a new --workdir.")
+    return state
 
   def save(self, step, state, force=False):
     """Saves if the interval policy says so (or `force`); returns whether it saved."""

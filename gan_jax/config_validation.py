@@ -1,6 +1,8 @@
 """Checks a config before any data loads or anything compiles: one message per bad field."""
 
-from gan_jax import input_pipeline, losses
+import json
+
+from gan_jax import input_pipeline, losses, nonfinite
 from gan_jax.errors import UserError
 from gan_jax.models import registry
 
@@ -48,3 +50,45 @@ def validate_config(config, num_devices):
   _require(config.batch_size % num_devices == 0, "batch_size", config.batch_size,
            f"it must be divisible by the number of devices ({num_devices})")
   _require(isinstance(config.seed, int), "seed", config.seed, "it must be an integer")
+  policy = config.get("nonfinite_policy", "stop")
+  _require(policy in nonfinite.POLICIES, "nonfinite_policy", policy,
+           f"choose one of {nonfinite.POLICIES}")
+
+
+# What a resumed run may change: how long it trains, how often it reports, where the data lives,
+# and the learning rates (the non-finite message suggests lowering them). Everything else decides
+# what is trained, so a workdir's checkpoints only continue under the same values.
+RESUMABLE_CHANGES = ("num_train_steps", "log_every_steps", "sample_every_steps",
+                     "checkpoint_every_steps", "keep_checkpoints", "eval_every_steps",
+                     "num_sample_images", "nonfinite_policy", "data.data_dir",
+                     "optimizer.generator_learning_rate", "optimizer.discriminator_learning_rate",
+                     "evaluation.")
+
+
+def _flatten(tree, prefix=""):
+  if isinstance(tree, dict):
+    items = {}
+    for key, value in tree.items():
+      items.update(_flatten(value, f"{prefix}{key}."))
+    return items
+  return {prefix[:-1]: tree}
+
+
+def resume_differences(saved_config, config):
+  """Lines "field: saved -> now" for fields that differ and that a resumed run must keep.
+
+  Args:
+    saved_config: the dict a run wrote to `<workdir>/config.json`.
+    config: the ConfigDict of the run that wants to resume.
+  """
+  saved = _flatten(saved_config)
+  current = _flatten(json.loads(config.to_json_best_effort()))
+  lines = []
+  for field in sorted(saved.keys() | current.keys()):
+    if any(field == allowed or (allowed.endswith(".") and field.startswith(allowed))
+           for allowed in RESUMABLE_CHANGES):
+      continue
+    old, new = saved.get(field, "<absent>"), current.get(field, "<absent>")
+    if old != new:
+      lines.append(f"  {field}: {old!r} in the saved run -> {new!r} now")
+  return lines

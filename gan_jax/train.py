@@ -9,16 +9,16 @@ import functools
 import glob
 import json
 import logging
-import math
 import os
+import signal
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from clu import metric_writers, periodic_actions
+from jax.experimental import multihost_utils
 
 from gan_jax import checkpointing, config_validation, data_parallel, images, input_pipeline
-from gan_jax import optimizers, train_state, train_step
+from gan_jax import nonfinite, optimizers, train_state, train_step
 from gan_jax.errors import UserError
 from gan_jax.models import registry
 
@@ -37,6 +37,24 @@ def prepare_workdir(workdir):
   except OSError as e:
     raise UserError(f"--workdir={workdir!r} is not writable ({e.strerror}); choose a folder you "
                     "can write to.") from e
+
+
+def check_same_run(config, workdir):
+  """Refuses to resume a workdir whose checkpoints were trained under a different config."""
+  saved_path = os.path.join(workdir, "config.json")
+  checkpoint_dir = os.path.join(workdir, "checkpoints")
+  has_checkpoints = os.path.isdir(checkpoint_dir) and any(
+      name.isdigit() for name in os.listdir(checkpoint_dir))
+  if not (has_checkpoints and os.path.exists(saved_path)):
+    return
+  with open(saved_path) as f:
+    saved = json.load(f)
+  differences = config_validation.resume_differences(saved, config)
+  if differences:
+    raise UserError(
+        f"--workdir={workdir!r} holds checkpoints of a run with a different config:\n"
+        + "\n".join(differences) + "\nResume with the saved config (" + saved_path + "), or "
+        "pass a new --workdir for the new config.")
 
 
 def build_state(config, image_shape, rng):
@@ -60,13 +78,47 @@ def generate(state, z):
   return _generate(state.generator.module, state.generator.variables(), z)
 
 
-def _check_finite(step, metrics):
-  bad = {k: v for k, v in metrics.items() if not math.isfinite(v)}
-  if bad:
-    raise UserError(
-        f"Non-finite training metrics at step {step}: {bad}. The run stopped without saving this "
-        "state; the newest checkpoint in the workdir is the last good one. Lower the learning "
-        "rates or change the seed, then resume.")
+def _nonfinite_error(step, metrics):
+  bad = ", ".join(f"{k}={v}" for k, v in metrics.items() if not np.isfinite(v))
+  return UserError(
+      f"Non-finite training metrics at step {step}: {bad}. The run stopped without saving this "
+      "state; the newest checkpoint in the workdir is the last good one. Lower the learning "
+      "rates or change the seed, then resume (or set --config.nonfinite_policy=skip to skip "
+      "such updates and count them).")
+
+
+class PreemptionNotice:
+  """Turns SIGTERM (what cloud VMs send before preemption) into a flag the loop checks per step.
+
+  With several processes, JAX's own preemption service (started by `jax.distributed`) agrees on
+  one step for all of them; a single process installs its own handler.
+  """
+
+  def __init__(self):
+    self._received = False
+    self._previous = None
+
+  def __enter__(self):
+    if jax.process_count() == 1:
+      try:
+        self._previous = signal.signal(signal.SIGTERM, self._handle)
+      except ValueError:  # Not the main thread: leave signals to the caller.
+        self._previous = None
+    return self
+
+  def _handle(self, signum, frame):
+    del signum, frame
+    logging.warning("SIGTERM received: finishing this step, saving a checkpoint, exiting.")
+    self._received = True
+
+  def reached(self, step):
+    if jax.process_count() > 1:
+      return multihost_utils.reached_preemption_sync_point(step)
+    return self._received
+
+  def __exit__(self, *exc_info):
+    if self._previous is not None:
+      signal.signal(signal.SIGTERM, self._previous)
 
 
 def write_sample_grid(state, fixed_z, step, workdir, writer):
@@ -89,6 +141,7 @@ def train_and_evaluate(config, workdir):
   """
   config_validation.validate_config(config, jax.device_count())
   prepare_workdir(workdir)
+  check_same_run(config, workdir)
   logging.info("JAX process %d of %d, %d local devices (%s).", jax.process_index(),
                jax.process_count(), jax.local_device_count(), jax.devices()[0].platform)
 
@@ -116,9 +169,11 @@ def train_and_evaluate(config, workdir):
   batches = data_parallel.prefetch_to_device(
       ({"image": b["image"]} for b in dataset.as_numpy_iterator()),
       data_parallel.batch_sharded(mesh))
-  step_fn = data_parallel.parallelize_train_step(
-      functools.partial(train_step.train_step, generator_loss=config.generator_loss,
-                        n_discriminator_steps=config.n_discriminator_steps), mesh)
+  step = functools.partial(train_step.train_step, generator_loss=config.generator_loss,
+                           n_discriminator_steps=config.n_discriminator_steps)
+  if config.get("nonfinite_policy", "stop") == "skip":
+    step = nonfinite.skip_nonfinite_updates(step)
+  step_fn = data_parallel.parallelize_train_step(step, mesh)
   fixed_z = jax.random.normal(sample_rng, (config.num_sample_images, config.model.latent_dim))
 
   writer = metric_writers.create_default_writer(workdir, just_logging=jax.process_index() > 0)
@@ -129,30 +184,41 @@ def train_and_evaluate(config, workdir):
 
   # Main train loop.
   logging.info("Training from step %d to %d.", start_step, config.num_train_steps)
-  metrics_sum, steps_summed = None, 0
-  for step in range(start_step + 1, config.num_train_steps + 1):
-    is_last = step == config.num_train_steps
-    with jax.profiler.StepTraceAnnotation("train", step_num=step):
-      state, metrics = step_fn(state, next(batches), train_rng)
-    # Summed on device: no host sync until the metrics are written.
-    metrics_sum = metrics if metrics_sum is None else jax.tree_util.tree_map(
-        jnp.add, metrics_sum, metrics)
-    steps_summed += 1
-    report_progress(step)
+  interval = nonfinite.init_interval()
+  num_skipped = 0
+  with PreemptionNotice() as preemption:
+    for step in range(start_step + 1, config.num_train_steps + 1):
+      with jax.profiler.StepTraceAnnotation("train", step_num=step):
+        state, metrics = step_fn(state, next(batches), train_rng)
+      # Accumulated on device: no host sync until the metrics are written.
+      interval = nonfinite.accumulate(interval, metrics, step)
+      report_progress(step)
 
-    checkpoint_due = step % config.checkpoint_every_steps == 0 or is_last
-    if step % config.log_every_steps == 0 or checkpoint_due:
-      averaged = {k: float(v) / steps_summed for k, v in jax.device_get(metrics_sum).items()}
-      _check_finite(step, averaged)
-      if step % config.log_every_steps == 0 or is_last:
-        writer.write_scalars(step, {f"train/{k}": v for k, v in averaged.items()})
-        metrics_sum, steps_summed = None, 0
-    if step % config.sample_every_steps == 0 or is_last:
-      with report_progress.timed("samples"):
-        write_sample_grid(state, fixed_z, step, workdir, writer)
-    if checkpoint_due:
-      with report_progress.timed("checkpoint"):
-        checkpointer.save(step, state, force=is_last)
+      preempted = preemption.reached(step)
+      is_last = step == config.num_train_steps or preempted
+      log_due = step % config.log_every_steps == 0 or is_last
+      checkpoint_due = step % config.checkpoint_every_steps == 0 or is_last
+      if log_due or checkpoint_due:
+        means, num_bad, first_bad, bad_metrics = nonfinite.summarize(interval)
+        if first_bad is not None and config.get("nonfinite_policy", "stop") == "stop":
+          raise _nonfinite_error(first_bad, bad_metrics)
+        if log_due:
+          num_skipped += num_bad
+          scalars = {f"train/{k}": v for k, v in means.items()}
+          if config.get("nonfinite_policy", "stop") == "skip":
+            scalars["train/skipped_updates"] = num_skipped
+          writer.write_scalars(step, scalars)
+          interval = nonfinite.init_interval()
+      if step % config.sample_every_steps == 0 or is_last:
+        with report_progress.timed("samples"):
+          write_sample_grid(state, fixed_z, step, workdir, writer)
+      if checkpoint_due:
+        with report_progress.timed("checkpoint"):
+          checkpointer.save(step, state, force=is_last)
+      if preempted:
+        logging.warning("Preempted: saved the checkpoint of step %d; run the same command to "
+                        "resume.", step)
+        break
 
   checkpointer.close()
   writer.flush()

@@ -71,8 +71,51 @@ def test_resume_after_kill_continues_from_the_saved_step(tiny_config, tmp_path):
   resumed = train.train_and_evaluate(tiny_config, workdir)
   uninterrupted = train.train_and_evaluate(tiny_config, str(tmp_path / "uninterrupted"))
   assert int(resumed.step) == int(uninterrupted.step) == resume_from + 3
-  for a, b in zip(jax.tree_util.tree_leaves(resumed), jax.tree_util.tree_leaves(uninterrupted)):
-    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
+  _assert_bitwise_equal(resumed, uninterrupted)
+
+
+def _assert_bitwise_equal(a, b):
+  leaves_a, leaves_b = jax.tree_util.tree_leaves(a), jax.tree_util.tree_leaves(b)
+  assert len(leaves_a) == len(leaves_b)
+  for x, y in zip(leaves_a, leaves_b):
+    np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+
+
+def test_sigterm_saves_the_current_step_exits_0_and_resumes_exactly(tiny_config, tmp_path):
+  """What a preempted cloud VM does: SIGTERM mid-run; the checkpoint holds the step it reached."""
+  workdir = str(tmp_path / "preempted")
+  process = subprocess.Popen(
+      [sys.executable, "main.py", f"--config={CONFIG}", f"--workdir={workdir}",
+       "--config.num_train_steps=100000", "--config.checkpoint_every_steps=1000",
+       *TINY_FLAGS],
+      cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+  deadline = time.time() + 240
+  samples = os.path.join(workdir, "samples")
+  # Sample grids every 3 steps show that training is under way.
+  while time.time() < deadline and not (
+      os.path.isdir(samples) and len(glob.glob(os.path.join(samples, "step_*.png"))) >= 3):
+    time.sleep(0.2)
+  process.send_signal(signal.SIGTERM)
+  _, stderr = process.communicate(timeout=120)
+  assert process.returncode == 0, stderr[-3000:]
+  assert "Preempted: saved the checkpoint of step" in stderr
+  saved = _checkpoint_steps(workdir)
+  assert len(saved) == 1 and 6 <= saved[0] < 1000, saved
+
+  tiny_config.num_train_steps = saved[0] + 2
+  tiny_config.checkpoint_every_steps = 1000
+  resumed = train.train_and_evaluate(tiny_config, workdir)
+  uninterrupted = train.train_and_evaluate(tiny_config, str(tmp_path / "uninterrupted"))
+  _assert_bitwise_equal(resumed, uninterrupted)
+
+
+def test_skip_policy_counts_non_finite_updates_and_keeps_the_state_finite(tiny_config, tmp_path):
+  tiny_config.optimizer.discriminator_learning_rate = 1e30
+  tiny_config.nonfinite_policy = "skip"
+  state = train.train_and_evaluate(tiny_config, str(tmp_path / "run"))
+  assert int(state.step) == tiny_config.num_train_steps
+  for leaf in jax.tree_util.tree_leaves(state):
+    assert np.all(np.isfinite(np.asarray(leaf)))
 
 
 def test_cli_tiny_run_writes_checkpoint_sample_and_events(tmp_path):
@@ -140,14 +183,37 @@ def test_missing_data(tiny_config, tmp_path, monkeypatch):
     train.train_and_evaluate(tiny_config, str(tmp_path / "run"))
 
 
-def test_incompatible_checkpoint_is_refused(tiny_config, tmp_path):
+def test_resume_with_a_different_config_is_refused_with_the_differences(tiny_config, tmp_path):
   workdir = str(tmp_path / "run")
   tiny_config.num_train_steps = 3
   train.train_and_evaluate(tiny_config, workdir)
-  tiny_config.num_train_steps = 6
+  tiny_config.num_train_steps = 6  # May change on resume.
+  tiny_config.optimizer.generator_learning_rate = 1e-4  # May change on resume.
   tiny_config.model.generator_features = (128, 256, 512)
-  with pytest.raises(UserError, match="does not match this config's model"):
+  tiny_config.seed = 5
+  with pytest.raises(UserError) as e:
     train.train_and_evaluate(tiny_config, workdir)
+  lines = str(e.value).splitlines()
+  assert "holds checkpoints of a run with a different config" in lines[0]
+  assert lines[1:3] == [
+      "  model.generator_features: [256, 512, 1024] in the saved run -> [128, 256, 512] now",
+      "  seed: 0 in the saved run -> 5 now"]
+  assert _checkpoint_steps(workdir) == [3], "the old checkpoint must survive"
+
+
+def test_checkpoint_of_another_architecture_lists_the_mismatched_shapes(tiny_config, tmp_path):
+  workdir = str(tmp_path / "run")
+  tiny_config.num_train_steps = 3
+  train.train_and_evaluate(tiny_config, workdir)
+  os.remove(os.path.join(workdir, "config.json"))  # E.g. checkpoints copied without their config.
+  tiny_config.model.generator_features = (256, 512, 512)
+  with pytest.raises(UserError) as e:
+    train.train_and_evaluate(tiny_config, workdir)
+  message = str(e.value)
+  assert "does not match this config's model" in message
+  assert "  generator/params/Dense_2/kernel: checkpoint (512, 1024) vs this config (512, 512)" in (
+      message.splitlines())
+  assert "Traceback" not in message and "orbax" not in message.lower()
   assert _checkpoint_steps(workdir) == [3], "the old checkpoint must survive"
 
 
@@ -155,6 +221,6 @@ def test_non_finite_loss_stops_without_saving(tiny_config, tmp_path):
   workdir = str(tmp_path / "run")
   tiny_config.optimizer.discriminator_learning_rate = 1e30
   tiny_config.optimizer.generator_learning_rate = 1e30
-  with pytest.raises(UserError, match="Non-finite training metrics at step 2"):
+  with pytest.raises(UserError, match=r"Non-finite training metrics at step 1: g_loss=nan"):
     train.train_and_evaluate(tiny_config, workdir)
   assert _checkpoint_steps(workdir) == []
