@@ -1,16 +1,23 @@
 """Trains a GAN: `python main.py --config=configs/default.py --workdir=runs/default`.
 
 Any config field can be overridden on the command line, e.g. `--config.num_train_steps=300`.
+Mistakes a user can make (a bad flag, a config value, missing data) end in one line starting with
+`error:` and exit status 2.
 """
 
 import logging as std_logging
+import os
 import sys
 
-from absl import app, flags, logging
-from ml_collections import config_flags
+# Before TensorFlow is imported (by the loop's input and summary libraries): its C++ start-up
+# chatter would bury the one line that matters.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from gan_jax import train
-from gan_jax.errors import UserError
+from absl import app, flags, logging  # pylint: disable=g-import-not-at-top
+from ml_collections import config_flags  # pylint: disable=g-import-not-at-top
+
+from gan_jax import distributed, train  # pylint: disable=g-import-not-at-top
+from gan_jax.errors import UserError  # pylint: disable=g-import-not-at-top
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("workdir", None, "Folder for checkpoints, summaries and samples.")
@@ -28,17 +35,40 @@ class _QuietLibraries(std_logging.Filter):
         part in record.pathname for part in noisy)
 
 
+def _fail(message):
+  print(f"error: {message}", file=sys.stderr)
+  sys.exit(2)
+
+
+def parse_flags(argv):
+  """absl's flag parsing, with every parse error (bad value, unknown field, unloadable config
+  file) as one `error:` line instead of a usage dump or a traceback."""
+  try:
+    remaining = FLAGS(argv)
+    config = FLAGS.config  # Loads the config file and applies the overrides.
+  except flags.Error as e:
+    _fail(f"{e}. Flags: --config=<file.py> --workdir=<folder> [--config.<field>=<value> ...].")
+  except Exception as e:  # pylint: disable=broad-except
+    # A config file that is missing, does not run, or has no get_config().
+    detail = " ".join(line.strip() for line in str(e).splitlines() if line.strip())
+    _fail(f"could not load the config ({type(e).__name__}: {detail}). Pass "
+          "--config=configs/<name>.py, a file defining get_config().")
+  if config is None:
+    _fail("--config is required, e.g. --config=configs/default.py.")
+  return remaining
+
+
 def main(argv):
   if len(argv) > 1:
-    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+    _fail(f"unexpected arguments {argv[1:]}; every option is a --flag.")
   std_logging.getLogger("absl").addFilter(_QuietLibraries())
   try:
+    distributed.initialize(FLAGS.config)
     train.train_and_evaluate(FLAGS.config, FLAGS.workdir)
   except UserError as e:
     logging.flush()
-    print(f"error: {e}", file=sys.stderr)
-    sys.exit(2)
+    _fail(e)
 
 
 if __name__ == "__main__":
-  app.run(main)
+  app.run(main, flags_parser=parse_flags)

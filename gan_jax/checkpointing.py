@@ -15,6 +15,7 @@ import shutil
 
 import jax
 import orbax.checkpoint as ocp
+from jax.experimental import multihost_utils
 from orbax.checkpoint.checkpoint_managers import preservation_policy, save_decision_policy
 
 from gan_jax.errors import UserError
@@ -105,7 +106,10 @@ class Checkpointer:
     while os.path.exists(destination):
       destination = os.path.join(self.damaged_directory, f"{step}.{suffix}")
       suffix += 1
-    shutil.move(os.path.join(self.directory, str(step)), destination)
+    if jax.process_index() == 0:
+      shutil.move(os.path.join(self.directory, str(step)), destination)
+    if jax.process_count() > 1:
+      multihost_utils.sync_global_devices(f"gan_jax_moved_checkpoint_{step}")
     self.manager.reload()
     return destination
 

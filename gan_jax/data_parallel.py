@@ -52,14 +52,24 @@ def parallelize_train_step(step_fn, mesh, donate_state=True):
 
 
 def prefetch_to_device(iterator, sharding, size=2):
-  """Yields batches already placed with `sharding`, keeping `size` batches in flight.
+  """Yields global batches placed with `sharding`, keeping `size` batches in flight.
 
-  `jax.device_put` is asynchronous, so while the step runs on batch k, batch k+1 (and k+2) are
-  being copied; the step does not wait for the host unless the pipeline itself is slower.
+  Each element of `iterator` holds this process's rows of the global batch (all of it with one
+  process); `jax.make_array_from_process_local_data` assembles the global array across
+  processes. The copy is asynchronous, so while the step runs on batch k, batches k+1 and k+2
+  are being copied; the step does not wait for the host unless the pipeline itself is slower.
   """
   queue = []
   for batch in iterator:
-    queue.append(jax.device_put(batch, sharding))
+    queue.append(jax.tree_util.tree_map(
+        lambda x: jax.make_array_from_process_local_data(sharding, x), batch))
     if len(queue) > size:
       yield queue.pop(0)
   yield from queue
+
+
+def process_rows(global_batch_size):
+  """The slice of a global batch's rows that this process feeds (contiguous, equal shares)."""
+  per_process = global_batch_size // jax.process_count()
+  start = jax.process_index() * per_process
+  return slice(start, start + per_process)

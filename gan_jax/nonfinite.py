@@ -13,9 +13,10 @@ Both work on device: no host synchronisation per step.
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 POLICIES = ("stop", "skip")
-NO_BAD_STEP = jnp.iinfo(jnp.int32).max
+NO_BAD_STEP = int(np.iinfo(np.int32).max)
 
 
 def all_finite(tree):
@@ -46,9 +47,11 @@ def skip_nonfinite_updates(step_fn):
 
 def init_interval():
   """Accumulator of one logging interval: metric sums over finite steps, counts, first bad step."""
-  return {"sums": None, "num_finite": jnp.zeros((), jnp.int32),
-          "num_steps": jnp.zeros((), jnp.int32),
-          "first_bad_step": jnp.asarray(NO_BAD_STEP, jnp.int32),
+  # numpy, not jnp: host values are replicated inputs to the jitted `accumulate` also when the
+  # metrics are global arrays of a multi-process run.
+  return {"sums": None, "num_finite": np.zeros((), np.int32),
+          "num_steps": np.zeros((), np.int32),
+          "first_bad_step": np.asarray(NO_BAD_STEP, np.int32),
           "first_bad_metrics": None}
 
 

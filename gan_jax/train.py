@@ -30,7 +30,7 @@ def prepare_workdir(workdir):
   """Creates `workdir` and proves it is writable before any work starts."""
   try:
     os.makedirs(os.path.join(workdir, "samples"), exist_ok=True)
-    probe = os.path.join(workdir, ".write_test")
+    probe = os.path.join(workdir, f".write_test.{jax.process_index()}")
     with open(probe, "w") as f:
       f.write("ok")
     os.remove(probe)
@@ -122,11 +122,21 @@ class PreemptionNotice:
 
 
 def write_sample_grid(state, fixed_z, step, workdir, writer):
+  """Every process generates (the state is global); process 0 writes the PNG and summary."""
   grid = images.make_grid(images.to_uint8(generate(state, fixed_z), VALUE_RANGE))
-  path = os.path.join(workdir, "samples", f"step_{step:06d}.png")
-  images.save_png(grid, path)
+  if jax.process_index() == 0:
+    images.save_png(grid, os.path.join(workdir, "samples", f"step_{step:06d}.png"))
   writer.write_images(step, {"samples": grid[None]})
-  return path
+
+
+def save_config(config, workdir):
+  """Writes `config.json` (process 0), atomically: other processes may be reading it."""
+  if jax.process_index() != 0:
+    return
+  path = os.path.join(workdir, "config.json")
+  with open(path + ".tmp", "w") as f:
+    f.write(config.to_json_best_effort(indent=2))
+  os.replace(path + ".tmp", path)
 
 
 def train_and_evaluate(config, workdir):
@@ -153,28 +163,33 @@ def train_and_evaluate(config, workdir):
   rng = jax.random.key(config.seed)
   init_rng, train_rng, sample_rng = jax.random.split(rng, 3)
   mesh = data_parallel.create_mesh()
-  state = jax.device_put(build_state(config, arrays.image_shape, init_rng),
-                         data_parallel.replicated(mesh))
+  replicated = data_parallel.replicated(mesh)
+  # Built by a jitted function with replicated outputs: each process holds its part of one
+  # global state (with one process, simply the state on every device).
+  state = jax.jit(functools.partial(build_state, config, arrays.image_shape),
+                  out_shardings=replicated)(init_rng)
   checkpointer = checkpointing.Checkpointer(
       os.path.join(os.path.abspath(workdir), "checkpoints"), config.checkpoint_every_steps,
       config.keep_checkpoints)
   state = checkpointer.restore_latest(state)
   start_step = int(state.step)
-  with open(os.path.join(workdir, "config.json"), "w") as f:
-    f.write(config.to_json_best_effort(indent=2))
+  save_config(config, workdir)
 
   images_per_step = config.batch_size * config.n_discriminator_steps
   dataset = input_pipeline.create_dataset(
       arrays, images_per_step, seed=config.seed, start_step=start_step, value_range=VALUE_RANGE)
+  rows = data_parallel.process_rows(images_per_step)
   batches = data_parallel.prefetch_to_device(
-      ({"image": b["image"]} for b in dataset.as_numpy_iterator()),
+      ({"image": b["image"][rows]} for b in dataset.as_numpy_iterator()),
       data_parallel.batch_sharded(mesh))
-  step = functools.partial(train_step.train_step, generator_loss=config.generator_loss,
-                           n_discriminator_steps=config.n_discriminator_steps)
+  step_impl = functools.partial(train_step.train_step, generator_loss=config.generator_loss,
+                                n_discriminator_steps=config.n_discriminator_steps)
   if config.get("nonfinite_policy", "stop") == "skip":
-    step = nonfinite.skip_nonfinite_updates(step)
-  step_fn = data_parallel.parallelize_train_step(step, mesh)
-  fixed_z = jax.random.normal(sample_rng, (config.num_sample_images, config.model.latent_dim))
+    step_impl = nonfinite.skip_nonfinite_updates(step_impl)
+  step_fn = data_parallel.parallelize_train_step(step_impl, mesh)
+  fixed_z = jax.jit(
+      lambda rng: jax.random.normal(rng, (config.num_sample_images, config.model.latent_dim)),
+      out_shardings=replicated)(sample_rng)
 
   writer = metric_writers.create_default_writer(workdir, just_logging=jax.process_index() > 0)
   report_progress = periodic_actions.ReportProgress(
@@ -223,7 +238,7 @@ def train_and_evaluate(config, workdir):
   checkpointer.close()
   writer.flush()
   frames = sorted(glob.glob(os.path.join(workdir, "samples", "step_*.png")))
-  if frames:
+  if frames and jax.process_index() == 0:
     gif = images.save_gif(frames, os.path.join(workdir, "samples", "training.gif"))
     logging.info("Samples: %s (progress GIF: %s).", os.path.dirname(gif), gif)
   return state
