@@ -40,21 +40,42 @@ def _fail(message):
   sys.exit(2)
 
 
+def _config_path(argv):
+  for arg in argv[1:]:
+    if arg.startswith("--config="):
+      return arg[len("--config="):]
+  return None
+
+
 def parse_flags(argv):
   """absl's flag parsing, with every parse error (bad value, unknown field, unloadable config
   file) as one `error:` line instead of a usage dump or a traceback."""
+  usage = "Flags: --config=<file.py> --workdir=<folder> [--config.<field>=<value> ...]."
   try:
     remaining = FLAGS(argv)
-    config = FLAGS.config  # Loads the config file and applies the overrides.
+    config = FLAGS.config
+    if config is not None:
+      config.keys()  # A config file that failed to load raises only on first use.
   except flags.Error as e:
-    _fail(f"{e}. Flags: --config=<file.py> --workdir=<folder> [--config.<field>=<value> ...].")
+    _fail(f"{str(e).rstrip('.')}. {usage}")
+  except (AttributeError, KeyError) as e:
+    if "get_config" in str(e):
+      _fail(f"the config file {_config_path(argv)} defines no get_config(); see configs/ for "
+            "examples.")
+    # ml_collections raises these for an override of a field the config does not have.
+    field = str(e).strip("\"'")
+    _fail(f"the config has no field {field!r}: check the spelling of the --config.<field> "
+          f"overrides against {_config_path(argv)}.")
   except Exception as e:  # pylint: disable=broad-except
     # A config file that is missing, does not run, or has no get_config().
+    path = _config_path(argv)
+    if path is not None and not os.path.isfile(path):
+      _fail(f"--config={path}: no such file. Pass a config file, e.g. --config=configs/default.py.")
     detail = " ".join(line.strip() for line in str(e).splitlines() if line.strip())
-    _fail(f"could not load the config ({type(e).__name__}: {detail}). Pass "
-          "--config=configs/<name>.py, a file defining get_config().")
+    _fail(f"could not load the config {path} ({type(e).__name__}: {detail[:300]}); it must be a "
+          "Python file defining get_config().")
   if config is None:
-    _fail("--config is required, e.g. --config=configs/default.py.")
+    _fail(f"--config is required, e.g. --config=configs/default.py. {usage}")
   return remaining
 
 
