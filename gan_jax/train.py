@@ -22,10 +22,6 @@ from gan_jax import optimizers, train_state, train_step
 from gan_jax.errors import UserError
 from gan_jax.models import registry
 
-# The generator of the MLP models ends in a sigmoid, so images live in [0, 1].
-VALUE_RANGE = (0.0, 1.0)
-
-
 def prepare_workdir(workdir):
   """Creates `workdir` and proves it is writable before any work starts."""
   try:
@@ -69,8 +65,8 @@ def _check_finite(step, metrics):
         "rates or change the seed, then resume.")
 
 
-def write_sample_grid(state, fixed_z, step, workdir, writer):
-  grid = images.make_grid(images.to_uint8(generate(state, fixed_z), VALUE_RANGE))
+def write_sample_grid(state, fixed_z, step, workdir, writer, value_range):
+  grid = images.make_grid(images.to_uint8(generate(state, fixed_z), value_range))
   path = os.path.join(workdir, "samples", f"step_{step:06d}.png")
   images.save_png(grid, path)
   writer.write_images(step, {"samples": grid[None]})
@@ -92,15 +88,16 @@ def train_and_evaluate(config, workdir):
   logging.info("JAX process %d of %d, %d local devices (%s).", jax.process_index(),
                jax.process_count(), jax.local_device_count(), jax.devices()[0].platform)
 
-  # Load dataset.
-  arrays = input_pipeline.load_arrays(config.data.name, config.data.split,
-                                      config.data.data_dir)
+  # Load dataset. Each step's discriminator updates take their own real batch.
+  images_per_step = config.batch_size * config.n_discriminator_steps
+  train_input = input_pipeline.create_train_input(config.data, images_per_step, seed=config.seed)
+  value_range = tuple(config.data.value_range)
 
   # Build model and optimizer.
   rng = jax.random.key(config.seed)
   init_rng, train_rng, sample_rng = jax.random.split(rng, 3)
   mesh = data_parallel.create_mesh()
-  state = jax.device_put(build_state(config, arrays.image_shape, init_rng),
+  state = jax.device_put(build_state(config, train_input.info.image_shape, init_rng),
                          data_parallel.replicated(mesh))
   checkpointer = checkpointing.Checkpointer(
       os.path.join(os.path.abspath(workdir), "checkpoints"), config.checkpoint_every_steps,
@@ -110,11 +107,8 @@ def train_and_evaluate(config, workdir):
   with open(os.path.join(workdir, "config.json"), "w") as f:
     f.write(config.to_json_best_effort(indent=2))
 
-  images_per_step = config.batch_size * config.n_discriminator_steps
-  dataset = input_pipeline.create_dataset(
-      arrays, images_per_step, seed=config.seed, start_step=start_step, value_range=VALUE_RANGE)
-  batches = data_parallel.prefetch_to_device(
-      ({"image": b["image"]} for b in dataset.as_numpy_iterator()),
+  batches = input_pipeline.device_batches(
+      ({"image": b["image"]} for b in train_input.batches(start_step)),
       data_parallel.batch_sharded(mesh))
   step_fn = data_parallel.parallelize_train_step(
       functools.partial(train_step.train_step, generator_loss=config.generator_loss,
@@ -125,7 +119,7 @@ def train_and_evaluate(config, workdir):
   report_progress = periodic_actions.ReportProgress(
       num_train_steps=config.num_train_steps, writer=writer)
   if start_step == 0:
-    write_sample_grid(state, fixed_z, 0, workdir, writer)
+    write_sample_grid(state, fixed_z, 0, workdir, writer, value_range)
 
   # Main train loop.
   logging.info("Training from step %d to %d.", start_step, config.num_train_steps)
@@ -149,7 +143,7 @@ def train_and_evaluate(config, workdir):
         metrics_sum, steps_summed = None, 0
     if step % config.sample_every_steps == 0 or is_last:
       with report_progress.timed("samples"):
-        write_sample_grid(state, fixed_z, step, workdir, writer)
+        write_sample_grid(state, fixed_z, step, workdir, writer, value_range)
     if checkpoint_due:
       with report_progress.timed("checkpoint"):
         checkpointer.save(step, state, force=is_last)
