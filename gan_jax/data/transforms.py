@@ -13,6 +13,8 @@ the streaming path then give identical pixels for the same example.
 
 import tensorflow as tf
 
+# ITU-R BT.601 luma weights of R, G, B, as in tf.image.rgb_to_grayscale.
+LUMA_WEIGHTS = (0.2989, 0.5870, 0.1140)
 # Uniform random numbers `finish` needs per image: crop top, crop left, flip.
 NUM_RANDOM = 3
 
@@ -29,8 +31,9 @@ def convert_channels(image, channels):
     return image
   if channels == 3:
     return tf.image.grayscale_to_rgb(image)
-  # ITU-R 601 luma, rounded back to uint8 by convert_image_dtype.
-  return tf.image.rgb_to_grayscale(image)
+  # ITU-R 601 luma, rounded to the nearest integer (tf.image.rgb_to_grayscale truncates).
+  luma = tf.tensordot(tf.cast(image, tf.float32), LUMA_WEIGHTS, axes=[[-1], [0]])
+  return tf.cast(tf.clip_by_value(tf.round(luma), 0.0, 255.0), tf.uint8)[..., None]
 
 
 def _square_side(height, width, size):
@@ -71,6 +74,7 @@ def resize(images, size, method):
   """
   resized = tf.image.resize(images, (size, size), method=method,
                             antialias=method in ("bilinear", "bicubic"))
+  resized = tf.cast(resized, tf.float32)  # "nearest" keeps uint8; the others give float32.
   return tf.cast(tf.clip_by_value(tf.round(resized), 0.0, 255.0), tf.uint8)
 
 
