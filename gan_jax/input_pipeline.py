@@ -42,7 +42,8 @@ from gan_jax.errors import UserError
 
 __all__ = [
     "ArrayDataset", "DATASETS", "DEBIAN_IDX_DIRS", "IDX_FILES", "DataSettings", "InputInfo",
-    "Toy2DSettings", "TrainInput", "array_dataset", "create_dataset", "create_train_input",
+    "Toy2DSettings", "TrainInput", "array_dataset", "create_array_input", "create_dataset",
+    "create_train_input",
     "device_batches", "load_arrays", "missing_data_message",
 ]
 
@@ -232,7 +233,13 @@ def _streaming_input(tfds_split, settings, global_batch_size, seed, process_inde
   return TrainInput(info, make_batches)
 
 
-def _in_memory_input(arrays, settings, global_batch_size, seed, process_index, process_count):
+def create_array_input(arrays, data_config, global_batch_size, *, seed, process_index=0,
+                       process_count=1):
+  """A `TrainInput` over images you already hold (an `ArrayDataset`), e.g. in a notebook.
+
+  The arrays are transformed and batched exactly as an in-memory source of `data_config` is.
+  """
+  settings = DataSettings.from_config(data_config)
   arrays = prepare_arrays(arrays, settings)
   _check_batch_fits(global_batch_size, len(arrays.images), arrays.source)
   info = InputInfo(image_shape=transforms.output_shape(arrays.image_shape, settings),
@@ -274,8 +281,9 @@ def _tfds_input(tfds_split, settings, global_batch_size, seed, process_index, pr
   if not in_memory:
     return _streaming_input(tfds_split, settings, global_batch_size, seed, process_index,
                             process_count)
-  return _in_memory_input(tfds_source.load_arrays(tfds_split, settings), settings,
-                          global_batch_size, seed, process_index, process_count)
+  return create_array_input(tfds_source.load_arrays(tfds_split, settings), settings,
+                            global_batch_size, seed=seed, process_index=process_index,
+                            process_count=process_count)
 
 
 def _open_tfds(settings):
@@ -340,7 +348,8 @@ def create_train_input(data_config, global_batch_size, *, seed, process_index=No
     if tfds_split is not None:
       train_input = _tfds_input(tfds_split, *args)
     else:
-      train_input = _in_memory_input(arrays, *args)
+      train_input = create_array_input(arrays, settings, global_batch_size, seed=seed,
+                                       process_index=process_index, process_count=process_count)
   info = train_input.info
   logging.info("Input: %s; %s examples, batches of %s %s per process (%d of %d), %s.",
                info.source, info.num_examples if info.num_examples else "unlimited",
