@@ -34,8 +34,9 @@ def is_registered(name):
 
 
 def close_names(name, num=4):
-  return difflib.get_close_matches(base_name(name),
-                                   tfds.list_builders(with_community_datasets=False), n=num)
+  # The registry can list a name twice (e.g. once per loaded module): deduplicate first.
+  registered = list(dict.fromkeys(tfds.list_builders(with_community_datasets=False)))
+  return difflib.get_close_matches(base_name(name), registered, n=num)
 
 
 @dataclasses.dataclass(frozen=True)
