@@ -67,9 +67,3 @@ def prefetch_to_device(iterator, sharding, size=2):
       yield queue.pop(0)
   yield from queue
 
-
-def process_rows(global_batch_size):
-  """The slice of a global batch's rows that this process feeds (contiguous, equal shares)."""
-  per_process = global_batch_size // jax.process_count()
-  start = jax.process_index() * per_process
-  return slice(start, start + per_process)

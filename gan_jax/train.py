@@ -22,10 +22,6 @@ from gan_jax import nonfinite, optimizers, train_state, train_step
 from gan_jax.errors import UserError
 from gan_jax.models import registry
 
-# The generator of the MLP models ends in a sigmoid, so images live in [0, 1].
-VALUE_RANGE = (0.0, 1.0)
-
-
 def prepare_workdir(workdir):
   """Creates `workdir` and proves it is writable before any work starts."""
   try:
@@ -121,9 +117,9 @@ class PreemptionNotice:
       signal.signal(signal.SIGTERM, self._previous)
 
 
-def write_sample_grid(state, fixed_z, step, workdir, writer):
+def write_sample_grid(state, fixed_z, step, workdir, writer, value_range):
   """Every process generates (the state is global); process 0 writes the PNG and summary."""
-  grid = images.make_grid(images.to_uint8(generate(state, fixed_z), VALUE_RANGE))
+  grid = images.make_grid(images.to_uint8(generate(state, fixed_z), value_range))
   if jax.process_index() == 0:
     images.save_png(grid, os.path.join(workdir, "samples", f"step_{step:06d}.png"))
   writer.write_images(step, {"samples": grid[None]})
@@ -155,9 +151,10 @@ def train_and_evaluate(config, workdir):
   logging.info("JAX process %d of %d, %d local devices (%s).", jax.process_index(),
                jax.process_count(), jax.local_device_count(), jax.devices()[0].platform)
 
-  # Load dataset.
-  arrays = input_pipeline.load_arrays(config.data.name, config.data.split,
-                                      config.data.data_dir)
+  # Load dataset. Each step's discriminator updates take their own real batch.
+  images_per_step = config.batch_size * config.n_discriminator_steps
+  train_input = input_pipeline.create_train_input(config.data, images_per_step, seed=config.seed)
+  value_range = tuple(config.data.value_range)
 
   # Build model and optimizer.
   rng = jax.random.key(config.seed)
@@ -166,7 +163,7 @@ def train_and_evaluate(config, workdir):
   replicated = data_parallel.replicated(mesh)
   # Built by a jitted function with replicated outputs: each process holds its part of one
   # global state (with one process, simply the state on every device).
-  state = jax.jit(functools.partial(build_state, config, arrays.image_shape),
+  state = jax.jit(functools.partial(build_state, config, train_input.info.image_shape),
                   out_shardings=replicated)(init_rng)
   checkpointer = checkpointing.Checkpointer(
       os.path.join(os.path.abspath(workdir), "checkpoints"), config.checkpoint_every_steps,
@@ -175,12 +172,9 @@ def train_and_evaluate(config, workdir):
   start_step = int(state.step)
   save_config(config, workdir)
 
-  images_per_step = config.batch_size * config.n_discriminator_steps
-  dataset = input_pipeline.create_dataset(
-      arrays, images_per_step, seed=config.seed, start_step=start_step, value_range=VALUE_RANGE)
-  rows = data_parallel.process_rows(images_per_step)
+  # This process's rows of each global batch, put on the devices two batches ahead.
   batches = data_parallel.prefetch_to_device(
-      ({"image": b["image"][rows]} for b in dataset.as_numpy_iterator()),
+      ({"image": b["image"]} for b in train_input.batches(start_step)),
       data_parallel.batch_sharded(mesh))
   step_impl = functools.partial(train_step.train_step, generator_loss=config.generator_loss,
                                 n_discriminator_steps=config.n_discriminator_steps)
@@ -195,7 +189,7 @@ def train_and_evaluate(config, workdir):
   report_progress = periodic_actions.ReportProgress(
       num_train_steps=config.num_train_steps, writer=writer)
   if start_step == 0:
-    write_sample_grid(state, fixed_z, 0, workdir, writer)
+    write_sample_grid(state, fixed_z, 0, workdir, writer, value_range)
 
   # Main train loop.
   logging.info("Training from step %d to %d.", start_step, config.num_train_steps)
@@ -226,7 +220,7 @@ def train_and_evaluate(config, workdir):
           interval = nonfinite.init_interval()
       if step % config.sample_every_steps == 0 or is_last:
         with report_progress.timed("samples"):
-          write_sample_grid(state, fixed_z, step, workdir, writer)
+          write_sample_grid(state, fixed_z, step, workdir, writer, value_range)
       if checkpoint_due:
         with report_progress.timed("checkpoint"):
           checkpointer.save(step, state, force=is_last)

