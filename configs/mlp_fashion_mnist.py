@@ -62,6 +62,17 @@ def get_config():
   config.checkpoint_every_steps = 1_000
   # Number of newest checkpoints kept.
   config.keep_checkpoints = 3
+  # Several processes (hosts): where the coordinator (process 0) listens, "host:port", how many
+  # processes and which one this is. None reads JAX_COORDINATOR_ADDRESS, JAX_NUM_PROCESSES and
+  # JAX_PROCESS_ID; all unset means a single process (gan_jax/distributed.py).
+  config.distributed = ml_collections.ConfigDict()
+  config.distributed.coordinator_address = ml_collections.config_dict.placeholder(str)
+  config.distributed.num_processes = ml_collections.config_dict.placeholder(int)
+  config.distributed.process_id = ml_collections.config_dict.placeholder(int)
+  # Let JAX find the cluster itself (Cloud TPU pods, SLURM, Open MPI, Kubernetes).
+  config.distributed.auto_detect = False
+  # Seconds to wait for every process to join.
+  config.distributed.initialization_timeout_s = 300
   # On a NaN/Inf loss or parameter: "stop" (name the step; the newest checkpoint is the last
   # good state) or "skip" (leave the state unchanged for that step and count it).
   config.nonfinite_policy = "stop"

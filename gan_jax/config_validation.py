@@ -61,6 +61,7 @@ def validate_config(config, num_devices):
 RESUMABLE_CHANGES = ("num_train_steps", "log_every_steps", "sample_every_steps",
                      "checkpoint_every_steps", "keep_checkpoints", "eval_every_steps",
                      "num_sample_images", "nonfinite_policy", "data.data_dir", "data.path",
+                     "distributed.",
                      "optimizer.generator_learning_rate", "optimizer.discriminator_learning_rate",
                      "evaluation.")
 
