@@ -56,10 +56,11 @@ def checkpoint_steps(workdir):
 
 
 def load(workdir, step):
-  path = os.path.join(workdir, "checkpoints", str(step), "default")
+  path = os.path.abspath(os.path.join(workdir, "checkpoints", str(step), "default"))
   checkpointer = ocp.StandardCheckpointer()
   metadata = checkpointer.metadata(path)
-  tree = getattr(getattr(metadata, "item_metadata", metadata), "tree", metadata)
+  item = getattr(metadata, "item_metadata", metadata)
+  tree = getattr(item, "tree", item)
   device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
   target = jax.tree_util.tree_map(
       lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype, sharding=device), tree)

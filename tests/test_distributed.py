@@ -54,7 +54,8 @@ def _load(path):
   """A checkpoint as numpy arrays, whatever the topology that wrote it."""
   checkpointer = ocp.StandardCheckpointer()
   metadata = checkpointer.metadata(path)
-  tree = getattr(getattr(metadata, "item_metadata", metadata), "tree", metadata)
+  item = getattr(metadata, "item_metadata", metadata)
+  tree = getattr(item, "tree", item)
   device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
   target = jax.tree_util.tree_map(
       lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype, sharding=device), tree)
