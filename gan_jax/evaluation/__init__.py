@@ -1,0 +1,1 @@
+"""Evaluation of generators: feature extractors, sample-quality and mode-collapse metrics."""
