@@ -33,19 +33,20 @@ class FeatureExtractor:
   num_classes: Optional[int] = None
   info: Any = None
 
-  def __call__(self, images, batch_size=500):
-    """Outputs for all `images` ([N, H, W, C] in [0, 1]), computed `batch_size` at a time.
+  def __call__(self, images, batch_size=500, value_range=(0.0, 1.0)):
+    """Outputs for all `images` ([N, H, W, C]: uint8, or float in `value_range`).
 
-    The last batch is padded to `batch_size`, so the network compiles for one shape only.
+    Images are converted and sent to the device `batch_size` at a time (10,000 299x299 RGB
+    images would not fit at once); the last batch is padded, so the network compiles for one
+    shape only.
     """
-    images = jnp.asarray(images, jnp.float32)
     if self.input_shape is not None and tuple(images.shape[1:]) != tuple(self.input_shape):
       raise UserError(f"The {self.name} feature extractor takes images of shape "
                       f"{tuple(self.input_shape)}; got {tuple(images.shape[1:])}.")
     num_images = images.shape[0]
     outputs = []
     for start in range(0, num_images, batch_size):
-      batch = images[start:start + batch_size]
+      batch = to_unit_range(images[start:start + batch_size], value_range)
       padding = batch_size - batch.shape[0]
       if padding:
         batch = jnp.concatenate([batch, jnp.zeros((padding, *batch.shape[1:]), batch.dtype)])
@@ -55,7 +56,7 @@ class FeatureExtractor:
 
 def to_unit_range(images, value_range):
   """Images in `value_range` (uint8 arrays are taken as [0, 255]) -> float32 in [0, 1]."""
-  if isinstance(images, np.ndarray) and images.dtype == np.uint8:
+  if images.dtype == np.uint8:
     return jnp.asarray(images, jnp.float32) / 255.0
   low, high = value_range
   return jnp.clip((jnp.asarray(images, jnp.float32) - low) / (high - low), 0.0, 1.0)
