@@ -21,7 +21,6 @@ import ml_collections
 import numpy as np
 from absl import app, flags, logging
 
-from gan_jax import images as images_lib
 from gan_jax import input_pipeline
 from gan_jax.errors import UserError
 from gan_jax.evaluation import evaluator as evaluator_lib
@@ -181,11 +180,7 @@ def run_evaluation(workdir=None, samples=None, dataset=None, num_samples=None, v
   if output is None and workdir is not None and samples is None:
     output = os.path.join(workdir, "evaluation", f"step_{step:06d}.json")
   if output is not None:
-    os.makedirs(os.path.dirname(os.path.abspath(output)), exist_ok=True)
-    with open(output, "w") as f:
-      f.write(result.to_json())
-    for name, image in result.images.items():
-      images_lib.save_png(image, os.path.splitext(output)[0] + f"_{name}.png")
+    result.save(output)
     result.record["output"] = os.path.abspath(output)
   return result
 

@@ -126,7 +126,7 @@ def test_real_stacked_mnist_covers_nearly_all_modes():
 
 
 @pytest.mark.parametrize("name", ["toy2d_ring8", "toy2d_grid25"])
-def test_mixtures(name):
+def test_mixtures(name, tmp_path):
   mixture = mixtures.MIXTURES[name]
   evaluator = Evaluator(name)
   assert evaluator.num_samples == 2500
@@ -136,6 +136,10 @@ def test_mixtures(name):
   collapsed = evaluator.evaluate(lambda rng, n: mixture.sample(rng, n) * 0 + mixture.centres[0])
   assert collapsed.scalars == {"modes_captured": 1.0, "high_quality_fraction": 1.0}
   assert result.images["samples_scatter"].shape[2] == 3
+  json_path, png_path = result.save(str(tmp_path / "eval" / "step_000010.json"))
+  assert png_path == str(tmp_path / "eval" / "step_000010_samples_scatter.png")
+  with open(json_path) as f:
+    assert json.load(f)["metrics"]["mixture_modes"]["modes_captured"] == mixture.num_modes
 
 
 @pytest.mark.parametrize("kwargs, message", [

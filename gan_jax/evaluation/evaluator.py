@@ -16,6 +16,7 @@ Per dataset:
 import dataclasses
 import json
 import logging
+import os
 import time
 from typing import Any, Callable, Dict, Optional
 
@@ -23,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gan_jax import images as images_lib
 from gan_jax.errors import UserError
 from gan_jax.evaluation import domain, frechet, inception, kid, manifold, mixtures
 from gan_jax.evaluation import modes, plots
@@ -59,6 +61,22 @@ class EvaluationResult:
   def to_json(self):
     return json.dumps(self.record, indent=2, allow_nan=True)
 
+  def save(self, json_path):
+    """Writes the record to `json_path` and each image next to it as `<stem>_<name>.png`.
+
+    Returns:
+      The paths written, JSON first.
+    """
+    directory = os.path.dirname(os.path.abspath(json_path))
+    os.makedirs(directory, exist_ok=True)
+    with open(json_path, "w") as f:
+      f.write(self.to_json())
+    paths = [json_path]
+    for name, image in self.images.items():
+      paths.append(os.path.splitext(json_path)[0] + f"_{name}.png")
+      images_lib.save_png(image, paths[-1])
+    return paths
+
 
 class Evaluator:
   """Metrics of generated samples for one dataset against one reference set.
@@ -70,6 +88,8 @@ class Evaluator:
       result = evaluator.evaluate(
           lambda rng, n: train.generate(state, jax.random.normal(rng, (n, state.latent_dim))))
       writer.write_scalars(step, {f"eval/{k}": v for k, v in result.scalars.items()})
+      writer.write_images(step, {f"eval/{k}": v[None] for k, v in result.images.items()})
+      result.save(os.path.join(workdir, "evaluation", f"step_{step:06d}.json"))
   """
 
   def __init__(self, dataset_name, reference_images=None, *, num_samples=None,
