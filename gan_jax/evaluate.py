@@ -12,7 +12,6 @@ histogram or scatter plot as PNG: under <workdir>/evaluation/, or at --output.
 """
 
 import json
-import logging as std_logging
 import os
 import sys
 
@@ -212,7 +211,7 @@ def format_table(result):
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
-  std_logging.getLogger("absl").setLevel(std_logging.WARNING)
+  logging.set_verbosity(logging.WARNING)
   try:
     result = run_evaluation(
         workdir=FLAGS.workdir, samples=FLAGS.samples, dataset=FLAGS.dataset,
@@ -227,8 +226,9 @@ def main(argv):
   header = result.record.get("workdir") or result.record.get("samples_file")
   if result.record.get("checkpoint_step") is not None:
     header += f" (checkpoint step {result.record['checkpoint_step']})"
-  print(f"{header}\n{result.record['dataset']}: {result.record['num_samples']} samples, evaluated "
-        f"in {result.record['seconds']:.1f} s\n")
+  print(f"{header}\n{result.record['dataset']}: {result.record['num_samples']} samples evaluated "
+        f"in {result.record['seconds']:.1f} s (reference prepared in "
+        f"{result.record['reference']['seconds']:.1f} s)\n")
   print(format_table(result))
   if "output" in result.record:
     print(f"\nrecord: {result.record['output']}")
