@@ -22,10 +22,6 @@ from gan_jax import optimizers, train_state, train_step
 from gan_jax.errors import UserError
 from gan_jax.models import registry
 
-# The generator of the MLP models ends in a sigmoid, so images live in [0, 1].
-VALUE_RANGE = (0.0, 1.0)
-
-
 def prepare_workdir(workdir):
   """Creates `workdir` and proves it is writable before any work starts."""
   try:
@@ -42,11 +38,9 @@ def prepare_workdir(workdir):
 def build_state(config, image_shape, rng):
   """Models, optimizers and the initial `GANState` for `config`."""
   generator, discriminator = registry.create_models(config.model, image_shape)
+  generator_tx, discriminator_tx = optimizers.create_optimizers(config)
   return train_state.create_train_state(
-      rng, generator, discriminator,
-      optimizers.create_optimizer(config.optimizer, config.optimizer.generator_learning_rate),
-      optimizers.create_optimizer(config.optimizer,
-                                  config.optimizer.discriminator_learning_rate),
+      rng, generator, discriminator, generator_tx, discriminator_tx,
       latent_dim=config.model.latent_dim, image_shape=image_shape)
 
 
@@ -69,8 +63,9 @@ def _check_finite(step, metrics):
         "rates or change the seed, then resume.")
 
 
-def write_sample_grid(state, fixed_z, step, workdir, writer):
-  grid = images.make_grid(images.to_uint8(generate(state, fixed_z), VALUE_RANGE))
+def write_sample_grid(state, fixed_z, step, workdir, writer, value_range):
+  """Saves the fixed-noise samples as a PNG grid; `value_range` is the generator's output range."""
+  grid = images.make_grid(images.to_uint8(generate(state, fixed_z), value_range))
   path = os.path.join(workdir, "samples", f"step_{step:06d}.png")
   images.save_png(grid, path)
   writer.write_images(step, {"samples": grid[None]})
@@ -112,12 +107,15 @@ def train_and_evaluate(config, workdir):
 
   images_per_step = config.batch_size * config.n_discriminator_steps
   dataset = input_pipeline.create_dataset(
-      arrays, images_per_step, seed=config.seed, start_step=start_step, value_range=VALUE_RANGE)
+      arrays, images_per_step, seed=config.seed, start_step=start_step,
+      value_range=tuple(config.data.value_range))
   batches = data_parallel.prefetch_to_device(
       ({"image": b["image"]} for b in dataset.as_numpy_iterator()),
       data_parallel.batch_sharded(mesh))
   step_fn = data_parallel.parallelize_train_step(
-      functools.partial(train_step.train_step, generator_loss=config.generator_loss,
+      functools.partial(train_step.train_step, loss=config.loss,
+                        generator_loss=config.generator_loss,
+                        gradient_penalty_weight=config.gradient_penalty_weight,
                         n_discriminator_steps=config.n_discriminator_steps), mesh)
   fixed_z = jax.random.normal(sample_rng, (config.num_sample_images, config.model.latent_dim))
 
@@ -125,7 +123,7 @@ def train_and_evaluate(config, workdir):
   report_progress = periodic_actions.ReportProgress(
       num_train_steps=config.num_train_steps, writer=writer)
   if start_step == 0:
-    write_sample_grid(state, fixed_z, 0, workdir, writer)
+    write_sample_grid(state, fixed_z, 0, workdir, writer, config.data.value_range)
 
   # Main train loop.
   logging.info("Training from step %d to %d.", start_step, config.num_train_steps)
@@ -149,7 +147,7 @@ def train_and_evaluate(config, workdir):
         metrics_sum, steps_summed = None, 0
     if step % config.sample_every_steps == 0 or is_last:
       with report_progress.timed("samples"):
-        write_sample_grid(state, fixed_z, step, workdir, writer)
+        write_sample_grid(state, fixed_z, step, workdir, writer, config.data.value_range)
     if checkpoint_due:
       with report_progress.timed("checkpoint"):
         checkpointer.save(step, state, force=is_last)
