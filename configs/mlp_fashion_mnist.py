@@ -43,8 +43,14 @@ def get_config():
   config.optimizer.b1 = 0.5
   config.optimizer.b2 = 0.999
 
-  # "non_saturating" (-log D(G(z)), the default) or "minimax" (log(1 - D(G(z)))).
+  # Adversarial loss: "bce" (the articles' GAN), "wasserstein", "hinge" or "least_squares".
+  config.loss = "bce"
+  # For loss "bce": "non_saturating" (-log D(G(z)), the default) or "minimax" (log(1 - D(G(z)))).
   config.generator_loss = "non_saturating"
+  # Weight of the WGAN-GP gradient penalty in D's loss (0 = off; needs D without BatchNorm).
+  config.gradient_penalty_weight = 0.0
+  # WGAN weight clipping: D's parameters kept in [-c, c] after every update (None = off).
+  config.discriminator_weight_clip = ml_collections.config_dict.placeholder(float)
   # Discriminator updates per generator update (each on its own real batch).
   config.n_discriminator_steps = 1
 

@@ -56,11 +56,9 @@ def check_same_run(config, workdir):
 def build_state(config, image_shape, rng):
   """Models, optimizers and the initial `GANState` for `config`."""
   generator, discriminator = registry.create_models(config.model, image_shape)
+  generator_tx, discriminator_tx = optimizers.create_optimizers(config)
   return train_state.create_train_state(
-      rng, generator, discriminator,
-      optimizers.create_optimizer(config.optimizer, config.optimizer.generator_learning_rate),
-      optimizers.create_optimizer(config.optimizer,
-                                  config.optimizer.discriminator_learning_rate),
+      rng, generator, discriminator, generator_tx, discriminator_tx,
       latent_dim=config.model.latent_dim, image_shape=image_shape)
 
 
@@ -176,8 +174,10 @@ def train_and_evaluate(config, workdir):
   batches = data_parallel.prefetch_to_device(
       ({"image": b["image"]} for b in train_input.batches(start_step)),
       data_parallel.batch_sharded(mesh))
-  step_impl = functools.partial(train_step.train_step, generator_loss=config.generator_loss,
-                                n_discriminator_steps=config.n_discriminator_steps)
+  step_impl = functools.partial(
+      train_step.train_step, loss=config.loss, generator_loss=config.generator_loss,
+      gradient_penalty_weight=config.gradient_penalty_weight,
+      n_discriminator_steps=config.n_discriminator_steps)
   if config.get("nonfinite_policy", "stop") == "skip":
     step_impl = nonfinite.skip_nonfinite_updates(step_impl)
   step_fn = data_parallel.parallelize_train_step(step_impl, mesh)

@@ -6,7 +6,8 @@ applies `jax.jit` / `jax.shard_map` / `jax.pmap` (see `gan_jax.data_parallel`).
 
 With `axis_name` set, the step runs per device on its shard of the global batch: gradients,
 BatchNorm statistics and metrics are averaged over the axis and the latents are sliced from one
-global draw, so N devices compute what 1 device computes on the whole batch.
+global draw, so N devices compute what 1 device computes on the whole batch. The same holds for
+the WGAN-GP interpolation weights; dropout masks differ per device (as they differ per example).
 """
 
 import functools
@@ -22,18 +23,34 @@ def _pmean(tree, axis_name):
   return tree if axis_name is None else lax.pmean(tree, axis_name)
 
 
+def _per_device_draw(draw, rng, num, axis_name):
+  """draw(rng, num); under a device axis, this device's slice of one global draw.
+
+  So N devices use exactly the random numbers 1 device would use on the whole batch.
+  """
+  if axis_name is None:
+    return draw(rng, num)
+  values = draw(rng, lax.psum(1, axis_name) * num)
+  return lax.dynamic_slice_in_dim(values, lax.axis_index(axis_name) * num, num)
+
+
 def sample_latents(rng, num, latent_dim, axis_name=None):
   """Standard-normal latents; under a device axis, this device's slice of one global draw."""
-  if axis_name is None:
-    return jax.random.normal(rng, (num, latent_dim), jnp.float32)
-  num_devices = lax.psum(1, axis_name)
-  z = jax.random.normal(rng, (num_devices * num, latent_dim), jnp.float32)
-  return lax.dynamic_slice_in_dim(z, lax.axis_index(axis_name) * num, num)
+  return _per_device_draw(
+      lambda key, n: jax.random.normal(key, (n, latent_dim), jnp.float32), rng, num, axis_name)
 
 
 def _apply(network, variables, x, *, train, rng, axis_name):
-  """Runs one network; returns (output, new batch_stats) with BatchNorm synced over the axis."""
-  module = network.module if axis_name is None else network.module.clone(axis_name=axis_name)
+  """Runs one network; returns (output, new batch_stats) with BatchNorm synced over the axis.
+
+  "batch_stats" holds BatchNorm's moving statistics and spectral normalisation's power-iteration
+  vectors; both are updated in training mode.
+  """
+  module = network.module
+  if axis_name is not None:
+    module = module.clone(axis_name=axis_name)
+    # Different dropout masks on each device's examples, as on one device.
+    rng = jax.random.fold_in(rng, lax.axis_index(axis_name))
   if "batch_stats" in variables and train:
     out, updates = module.apply(
         variables, x, train=True, rngs={"dropout": rng}, mutable=["batch_stats"])
@@ -48,10 +65,27 @@ def _moments(x, axis_name):
   return mean, jnp.sqrt(jnp.maximum(mean_sq - jnp.square(mean), 0.0))
 
 
-def discriminator_update(state, real_images, rng, axis_name=None):
-  """One discriminator step on a real batch and a fresh generated batch."""
+def _discriminator_metrics(loss_value, real_logits, fake_logits, penalty, loss):
+  """d_real/d_fake: mean D(x), D(G(z)) as probabilities for BCE, raw critic values otherwise."""
+  to_output = jax.nn.sigmoid if loss == "bce" else (lambda logits: logits)
+  metrics = {"d_loss": loss_value, "d_real": jnp.mean(to_output(real_logits)),
+             "d_fake": jnp.mean(to_output(fake_logits))}
+  if loss == "wasserstein":
+    # E[D(G(z))] - E[D(x)]: the negated Wasserstein estimate, which tracks sample quality (WGAN).
+    metrics["critic_loss"] = jnp.mean(fake_logits) - jnp.mean(real_logits)
+  if penalty is not None:
+    metrics["gradient_penalty"] = penalty
+  return metrics
+
+
+def discriminator_update(state, real_images, rng, loss="bce", gradient_penalty_weight=0.0,
+                         axis_name=None):
+  """One discriminator (critic) step on a real batch and a fresh generated batch."""
+  if gradient_penalty_weight and getattr(state.discriminator.module, "batch_norm", False):
+    raise ValueError("The gradient penalty is per example; use a discriminator without BatchNorm.")
   latent_rng, dropout_rng = jax.random.split(rng)
-  z = sample_latents(latent_rng, real_images.shape[0], state.latent_dim, axis_name)
+  num = real_images.shape[0]
+  z = sample_latents(latent_rng, num, state.latent_dim, axis_name)
   fake_images, generator_stats = _apply(
       state.generator, state.generator.variables(), z, train=True, rng=dropout_rng,
       axis_name=axis_name)
@@ -59,29 +93,36 @@ def discriminator_update(state, real_images, rng, axis_name=None):
   both = jnp.concatenate([real_images, fake_images], axis=0)
   discriminator = state.discriminator
 
-  def loss_fn(params):
+  def critic(params, images):
     variables = {**discriminator.variables(), "params": params}
-    logits, batch_stats = _apply(
-        discriminator, variables, both, train=True, rng=dropout_rng, axis_name=axis_name)
-    real_logits, fake_logits = jnp.split(logits, 2)
-    return losses.discriminator_loss(real_logits, fake_logits), (real_logits, fake_logits,
-                                                                  batch_stats)
+    return _apply(discriminator, variables, images, train=True, rng=dropout_rng,
+                  axis_name=axis_name)
 
-  (loss, (real_logits, fake_logits, batch_stats)), grads = jax.value_and_grad(
+  def loss_fn(params):
+    logits, batch_stats = critic(params, both)
+    real_logits, fake_logits = jnp.split(logits, 2)
+    value = losses.discriminator_loss(real_logits, fake_logits, loss)
+    penalty = None
+    if gradient_penalty_weight:
+      mix = _per_device_draw(lambda key, n: jax.random.uniform(key, (n,)),
+                             jax.random.fold_in(latent_rng, 1), num, axis_name)
+      penalty = losses.gradient_penalty(
+          lambda x: critic(params, x)[0], real_images, fake_images, mix)
+      value = value + gradient_penalty_weight * penalty
+    return value, (real_logits, fake_logits, batch_stats, penalty)
+
+  (value, (real_logits, fake_logits, batch_stats, penalty)), grads = jax.value_and_grad(
       loss_fn, has_aux=True)(discriminator.params)
   discriminator = discriminator.apply_gradients(_pmean(grads, axis_name))
   state = state.replace(
       generator=state.generator.replace(batch_stats=generator_stats),
       discriminator=discriminator.replace(batch_stats=batch_stats))
-  metrics = {
-      "d_loss": loss,
-      "d_real": jnp.mean(jax.nn.sigmoid(real_logits)),
-      "d_fake": jnp.mean(jax.nn.sigmoid(fake_logits)),
-  }
+  metrics = _discriminator_metrics(value, real_logits, fake_logits, penalty, loss)
   return state, _pmean(metrics, axis_name)
 
 
-def generator_update(state, num, rng, generator_loss="non_saturating", axis_name=None):
+def generator_update(state, num, rng, generator_loss="non_saturating", loss="bce",
+                     axis_name=None):
   """One generator step against the current discriminator (which is not updated)."""
   latent_rng, dropout_rng = jax.random.split(rng)
   z = sample_latents(latent_rng, num, state.latent_dim, axis_name)
@@ -94,39 +135,52 @@ def generator_update(state, num, rng, generator_loss="non_saturating", axis_name
     # D's BatchNorm statistics (if any) are only updated by the discriminator's own step.
     fake_logits, _ = _apply(state.discriminator, state.discriminator.variables(), fake_images,
                             train=True, rng=dropout_rng, axis_name=axis_name)
-    return losses.generator_loss(fake_logits, generator_loss), (fake_images, batch_stats)
+    value = losses.generator_loss(fake_logits, generator_loss, loss)
+    return value, (fake_images, batch_stats)
 
-  (loss, (fake_images, batch_stats)), grads = jax.value_and_grad(
+  (value, (fake_images, batch_stats)), grads = jax.value_and_grad(
       loss_fn, has_aux=True)(generator.params)
   generator = generator.apply_gradients(_pmean(grads, axis_name)).replace(batch_stats=batch_stats)
   fake_mean, fake_std = _moments(fake_images, axis_name)
-  metrics = {"g_loss": _pmean(loss, axis_name), "fake_mean": fake_mean, "fake_std": fake_std}
+  metrics = {"g_loss": _pmean(value, axis_name), "fake_mean": fake_mean, "fake_std": fake_std}
   return state.replace(generator=generator), metrics
 
 
-def train_step(state, batch, rng, *, generator_loss="non_saturating", n_discriminator_steps=1,
-               axis_name=None):
+def train_step(state, batch, rng, *, loss="bce", generator_loss="non_saturating",
+               gradient_penalty_weight=0.0, n_discriminator_steps=1, axis_name=None):
   """`n_discriminator_steps` discriminator updates, then one generator update.
 
   Args:
     state: a `GANState`.
     batch: {"image": [n_discriminator_steps * batch_size, H, W, C]} (this device's shard under an
-      axis); each discriminator update sees its own `batch_size` real images.
+      axis); each discriminator update sees its own `batch_size` real images (update k: rows
+      k, k + n, ...).
     rng: the run's base PRNG key; the step folds in `state.step`, so the same key can be passed at
       every step and a resumed run draws the same noise as an uninterrupted one.
-    generator_loss: "non_saturating" or "minimax" (see `gan_jax.losses`).
-    n_discriminator_steps: discriminator updates per generator update.
+    loss: "bce", "wasserstein", "hinge" or "least_squares" (see `gan_jax.losses`).
+    generator_loss: for loss="bce": "non_saturating" or "minimax".
+    gradient_penalty_weight: weight of the WGAN-GP penalty in the discriminator's loss (0: off).
+    n_discriminator_steps: discriminator updates per generator update (WGAN's n_critic).
     axis_name: the mapped device axis when run under `shard_map`/`pmap`, else None.
 
   Returns:
-    (new state, metrics): scalar metrics d_loss, g_loss, d_real = mean D(x), d_fake = mean D(G(z)),
-    fake/real pixel mean and std, averaged over the devices.
+    (new state, metrics): scalar metrics d_loss, g_loss, d_real = mean D(x), d_fake = mean D(G(z))
+    (probabilities for BCE, critic values otherwise), fake/real pixel mean and std, plus
+    critic_loss = E[D(G(z))] - E[D(x)] for the Wasserstein loss and gradient_penalty when it is
+    on; discriminator metrics are those of the last discriminator update; all averaged over the
+    devices.
   """
   rng = jax.random.fold_in(rng, state.step)
   discriminator_rng, generator_rng = jax.random.split(rng)
   images = batch["image"]
-  real_batches = images.reshape((n_discriminator_steps, -1) + images.shape[1:])
-  update = functools.partial(discriminator_update, axis_name=axis_name)
+  # Update k takes rows k, k + n, k + 2n, ... (n = n_discriminator_steps): under a device axis
+  # every shard holds its part of each update's batch, so N devices train on exactly the batches
+  # 1 device does (contiguous blocks would give each update different images per device count).
+  real_batches = jnp.swapaxes(
+      images.reshape((-1, n_discriminator_steps) + images.shape[1:]), 0, 1)
+  update = functools.partial(discriminator_update, loss=loss,
+                             gradient_penalty_weight=gradient_penalty_weight,
+                             axis_name=axis_name)
   if n_discriminator_steps == 1:
     state, d_metrics = update(state, real_batches[0], discriminator_rng)
   else:
@@ -134,7 +188,8 @@ def train_step(state, batch, rng, *, generator_loss="non_saturating", n_discrimi
     state, all_metrics = lax.scan(lambda s, xs: update(s, *xs), state, (real_batches, rngs))
     d_metrics = jax.tree_util.tree_map(lambda m: m[-1], all_metrics)
   state, g_metrics = generator_update(
-      state, real_batches.shape[1], generator_rng, generator_loss, axis_name)
+      state, real_batches.shape[1], generator_rng, generator_loss=generator_loss, loss=loss,
+      axis_name=axis_name)
   real_mean, real_std = _moments(real_batches[-1], axis_name)
   metrics = {**d_metrics, **g_metrics, "real_mean": real_mean, "real_std": real_std}
   return state.replace(step=state.step + 1), metrics

@@ -2,6 +2,7 @@
 
 import math
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -46,3 +47,76 @@ def test_losses_are_finite_for_extreme_logits():
 def test_unknown_generator_loss():
   with pytest.raises(ValueError, match="hinge"):
     losses.generator_loss(jnp.zeros(1), "hinge")
+  with pytest.raises(ValueError, match="Unknown loss 'wgan'"):
+    losses.discriminator_loss(jnp.zeros(1), jnp.zeros(1), "wgan")
+
+
+# Critic outputs used below: real [2, -1, 0.5] (mean 0.5), fake [-3, 1, 0] (mean -2/3).
+REAL = jnp.array([2.0, -1.0, 0.5])
+FAKE = jnp.array([-3.0, 1.0, 0.0])
+
+
+def test_bce_is_the_default_and_unchanged():
+  np.testing.assert_allclose(float(losses.discriminator_loss(REAL, FAKE)),
+                             float(losses.discriminator_loss(REAL, FAKE, "bce")))
+  assert float(losses.generator_loss(FAKE, "non_saturating", "bce")) == pytest.approx(
+      np.mean([math.log1p(math.exp(3.0)), math.log1p(math.exp(-1.0)), math.log(2.0)]), rel=1e-6)
+
+
+def test_wasserstein_hand_computed():
+  # Critic: E[D(G(z))] - E[D(x)] = -2/3 - 1/2 = -7/6 (minus the Wasserstein estimate 7/6).
+  assert float(losses.discriminator_loss(REAL, FAKE, "wasserstein")) == pytest.approx(
+      -7.0 / 6.0, rel=1e-6)
+  # Generator: -E[D(G(z))] = 2/3, whatever the BCE variant says.
+  for kind in ("non_saturating", "minimax"):
+    assert float(losses.generator_loss(FAKE, kind, "wasserstein")) == pytest.approx(
+        2.0 / 3.0, rel=1e-6)
+
+
+def test_hinge_hand_computed():
+  # relu(1 - [2, -1, 0.5]) = [0, 2, 0.5] -> 5/6;  relu(1 + [-3, 1, 0]) = [0, 2, 1] -> 1.
+  assert float(losses.discriminator_loss(REAL, FAKE, "hinge")) == pytest.approx(11.0 / 6.0,
+                                                                                rel=1e-6)
+  assert float(losses.generator_loss(FAKE, loss="hinge")) == pytest.approx(2.0 / 3.0, rel=1e-6)
+
+
+def test_least_squares_hand_computed():
+  # 1/2 mean([1, 4, 0.25]) + 1/2 mean([9, 1, 0]) = 0.875 + 5/3.
+  assert float(losses.discriminator_loss(REAL, FAKE, "least_squares")) == pytest.approx(
+      0.875 + 5.0 / 3.0, rel=1e-6)
+  # 1/2 mean([16, 0, 1]) = 17/6.
+  assert float(losses.generator_loss(FAKE, loss="least_squares")) == pytest.approx(
+      17.0 / 6.0, rel=1e-6)
+
+
+def test_gradient_penalty_of_a_linear_critic():
+  """D(x) = <w, x> has input gradient w everywhere: penalty (||w|| - 1)^2, for any mix."""
+  w = jnp.array([3.0, 0.0, 4.0, 0.0]).reshape(1, 2, 2, 1)  # ||w|| = 5
+  critic = lambda x: jnp.sum(x * w, axis=(1, 2, 3))
+  real = jax.random.normal(jax.random.key(0), (3, 2, 2, 1))
+  fake = jax.random.normal(jax.random.key(1), (3, 2, 2, 1))
+  penalty = losses.gradient_penalty(critic, real, fake, jnp.array([0.0, 0.3, 1.0]))
+  assert float(penalty) == pytest.approx(16.0, rel=1e-6)
+
+
+def test_gradient_penalty_is_per_example_on_the_interpolates():
+  """D(x) = 1/2 ||x||^2 has gradient x: the penalty is the mean of (||x_hat_i|| - 1)^2."""
+  critic = lambda x: 0.5 * jnp.sum(jnp.square(x), axis=(1, 2, 3))
+  real = jnp.array([3.0, 0.0, 2.0, 2.0]).reshape(2, 1, 1, 2)
+  fake = jnp.array([1.0, 0.0, 0.0, 0.0]).reshape(2, 1, 1, 2)
+  # x_hat_0 = 0.5 * (3, 0) + 0.5 * (1, 0) = (2, 0): norm 2 -> 1.
+  # x_hat_1 = 0.25 * (2, 2) + 0.75 * (0, 0) = (0.5, 0.5): norm sqrt(0.5) -> (sqrt(0.5) - 1)^2.
+  expected = (1.0 + (math.sqrt(0.5) - 1.0) ** 2) / 2
+  penalty = losses.gradient_penalty(critic, real, fake, jnp.array([0.5, 0.25]))
+  assert float(penalty) == pytest.approx(expected, rel=1e-6)
+
+
+def test_gradient_penalty_has_finite_gradients_at_a_flat_critic():
+  """A critic with zero input gradient (its weights at 0) must not produce NaN gradients."""
+  def penalty(scale):
+    critic = lambda x: scale * jnp.sum(x, axis=(1, 2, 3))
+    return losses.gradient_penalty(critic, jnp.ones((2, 1, 1, 1)), jnp.zeros((2, 1, 1, 1)),
+                                   jnp.array([0.5, 0.5]))
+  assert float(penalty(0.0)) == pytest.approx(1.0, rel=1e-5)
+  grad = jax.grad(penalty)(0.0)
+  assert np.isfinite(float(grad))

@@ -1,10 +1,15 @@
-"""The article's MLP networks: exact parameter counts and shapes."""
+"""The networks: exact parameter counts and shapes of the articles' MLP and DCGAN models."""
+
+import functools
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import pytest
 
-from gan_jax.models import mlp
+from configs import dcgan64, dcgan_rps
+from gan_jax.errors import UserError
+from gan_jax.models import dcgan, mlp, registry
 from gan_jax.train_state import count_parameters
 
 
@@ -39,3 +44,139 @@ def test_shapes_and_ranges():
   assert not np.allclose(mean0, mean1)
   logits = discriminator.apply(_init(discriminator, images), images)
   assert logits.shape == (5,)
+
+
+# ---------------------------------------------------------------------------------------------
+# DCGAN family.
+
+
+def _shapes(module, x, **kwargs):
+  """Variable and output shapes without computing anything (jax.eval_shape)."""
+  def run():
+    variables = module.init({"params": jax.random.key(0), "dropout": jax.random.key(1)}, x,
+                            train=False)
+    return variables, module.apply(variables, x, train=True, mutable=["batch_stats"],
+                                   rngs={"dropout": jax.random.key(2)}, **kwargs)[0]
+  return jax.eval_shape(run)
+
+
+@pytest.mark.parametrize("image_shape,features,strides,projected", [
+    ((28, 28, 1), (8, 4), None, 7),                      # 7 -> 14 -> 28
+    ((32, 32, 3), (8, 4, 4), None, 4),                   # 4 -> 8 -> 16 -> 32
+    ((64, 64, 3), (8, 4, 4, 4), None, 4),                # Radford's path
+    ((128, 128, 3), (8, 4, 4, 4, 4), None, 4),
+    ((300, 300, 3), (4, 4), None, 75),                   # 75 -> 150 -> 300
+    ((300, 300, 3), (4, 4, 4, 4), None, 19),             # 19 -> ... -> 304, centre crop
+    ((300, 300, 3), (4, 4, 4, 4, 4), (5, 3, 2, 2, 1), 5),  # article 004: 5 -> ... -> 300
+])
+def test_generator_and_discriminator_shapes_for_every_resolution(image_shape, features, strides,
+                                                                 projected):
+  generator = dcgan.DCGANGenerator(image_shape=image_shape, features=features, strides=strides,
+                                   kernel_sizes=3)
+  variables, images = _shapes(generator, jnp.zeros((2, 16)))
+  assert images.shape == (2, *image_shape)
+  assert variables["params"]["ConvTranspose_0"]["kernel"].shape == (projected, projected, 16,
+                                                                     features[0])
+  discriminator = dcgan.DCGANDiscriminator(features=(4, 4, 4), kernel_sizes=3, batch_norm=True)
+  _, logits = _shapes(discriminator, jnp.zeros((2, *image_shape)))
+  assert logits.shape == (2,)
+
+
+def test_generator_output_in_tanh_range_and_cropped_centre():
+  generator = dcgan.DCGANGenerator(image_shape=(30, 30, 3), features=(4, 4), kernel_sizes=3)
+  full = dcgan.DCGANGenerator(image_shape=(32, 32, 3), features=(4, 4), kernel_sizes=3)
+  z = jax.random.normal(jax.random.key(0), (3, 8))
+
+  @jax.jit
+  def run(z):
+    variables = generator.init(jax.random.key(1), z, train=False)
+    return generator.apply(variables, z, train=False), full.apply(variables, z, train=False)
+
+  images, full_images = run(z)
+  assert images.shape == (3, 30, 30, 3)  # 8 -> 16 -> 32, two pixels cropped from each side
+  assert float(jnp.abs(images).max()) <= 1.0
+  # The crop is central: the same network built for 32x32 shows the 30x30 image in its centre.
+  np.testing.assert_array_equal(np.asarray(full_images)[:, 1:31, 1:31], np.asarray(images))
+
+
+def test_dcgan_rps_parameter_counts():
+  """Article 004's networks; the notebook's Keras summary: G 15,214,283 (15,212,907 trainable),
+  D 1,763,921. Ours adds BatchNorm after the last up-sampling layer: 16 + 16 numbers."""
+  config = dcgan_rps.get_config()
+  generator, discriminator = registry.create_models(config.model, (300, 300, 3))
+  g_vars, images = _shapes(generator, jnp.zeros((1, 512)))
+  d_vars, _ = _shapes(discriminator, jnp.zeros((1, 300, 300, 3)))
+  assert images.shape == (1, 300, 300, 3)
+  assert count_parameters(g_vars) == 15_214_315
+  assert count_parameters(g_vars["params"]) == 15_212_923
+  assert count_parameters(d_vars) == count_parameters(d_vars["params"]) == 1_763_921
+  assert g_vars["params"]["ConvTranspose_0"]["kernel"].shape == (5, 5, 512, 512)
+  assert d_vars["params"]["Dense_0"]["kernel"].shape == (512, 32)  # 300 pooled down to 1x1
+
+
+def test_dcgan64_is_radfords_network_with_its_initialisation():
+  config = dcgan64.get_config()
+  generator, discriminator = registry.create_models(config.model, (64, 64, 3))
+  g_vars = jax.jit(functools.partial(generator.init, train=False))(
+      jax.random.key(0), jnp.zeros((1, 100)))
+  kernels = [g_vars["params"][f"ConvTranspose_{i}"]["kernel"].shape for i in range(5)]
+  assert kernels == [(4, 4, 100, 1024), (4, 4, 1024, 512), (4, 4, 512, 256), (4, 4, 256, 128),
+                     (4, 4, 128, 3)]
+  assert count_parameters(g_vars["params"]) == 12_660_355
+  # N(0, 0.02): 8.4M samples of the second layer pin the std to within 0.1%.
+  kernel = np.asarray(g_vars["params"]["ConvTranspose_1"]["kernel"])
+  assert abs(kernel.std() - 0.02) < 2e-5 and abs(kernel.mean()) < 2e-5
+  d_vars, _ = _shapes(discriminator, jnp.zeros((1, 64, 64, 3)))
+  assert count_parameters(d_vars["params"]) == 11_038_081
+  # BatchNorm on every block but the first.
+  assert sorted(k for k in d_vars["params"] if k.startswith("BatchNorm")) == [
+      "BatchNorm_0", "BatchNorm_1", "BatchNorm_2"]
+
+
+def test_discriminator_max_pool_and_dropout_blocks():
+  discriminator = dcgan.DCGANDiscriminator(features=(4, 8), strides=1, kernel_sizes=3,
+                                           pool_sizes=(3, 5), hidden_features=(6,),
+                                           dropout_rate=0.5)
+  x = jax.random.normal(jax.random.key(0), (2, 30, 30, 3))
+  variables = jax.jit(functools.partial(discriminator.init, train=False))(jax.random.key(1), x)
+  # 30 -> pool 3 -> 10 -> pool 5 -> 2: the Dense layer sees 2 * 2 * 8 features.
+  assert variables["params"]["Dense_0"]["kernel"].shape == (32, 6)
+  apply = jax.jit(discriminator.apply, static_argnames="train")
+  a, b = (apply(variables, x, train=False, rngs={"dropout": jax.random.key(i)}) for i in (2, 3))
+  np.testing.assert_array_equal(a, b)
+  a, b = (apply(variables, x, train=True, rngs={"dropout": jax.random.key(i)}) for i in (2, 3))
+  assert not np.allclose(a, b)  # dropout is on in training mode only
+
+
+def test_spectral_norm_estimates_the_largest_singular_value():
+  discriminator = dcgan.DCGANDiscriminator(features=(4,), kernel_sizes=3, spectral_norm=True)
+  x = jax.random.normal(jax.random.key(0), (2, 8, 8, 3))
+  variables = discriminator.init(jax.random.key(1), x, train=False)
+  # The power-iteration state lives next to BatchNorm's statistics, where the step carries it.
+  stats = variables["batch_stats"]["SpectralNorm_0"]
+  assert set(stats) == {"Conv_0/kernel/u", "Conv_0/kernel/sigma"}
+  apply = jax.jit(discriminator.apply, static_argnames=("train", "mutable"))
+  for _ in range(30):
+    _, updates = apply(variables, x, train=True, mutable=("batch_stats",))
+    variables = {**variables, **updates}
+  kernel = np.asarray(variables["params"]["Conv_0"]["kernel"]).reshape(-1, 4)
+  sigma = float(variables["batch_stats"]["SpectralNorm_0"]["Conv_0/kernel/sigma"])
+  np.testing.assert_allclose(sigma, np.linalg.svd(kernel, compute_uv=False)[0], rtol=1e-4)
+  # Inference mode leaves the state alone.
+  _, updates = apply(variables, x, train=False, mutable=("batch_stats",))
+  np.testing.assert_array_equal(
+      updates["batch_stats"]["SpectralNorm_0"]["Conv_0/kernel/u"],
+      variables["batch_stats"]["SpectralNorm_0"]["Conv_0/kernel/u"])
+
+
+def test_layer_lists_that_cannot_fit_are_user_errors():
+  config = dcgan_rps.get_config()
+  config.model.generator_strides = (5, 3, 2, 2)
+  with pytest.raises(UserError, match="generator_strides.*has 4 entries"):
+    registry.create_models(config.model, (300, 300, 3))
+  config = dcgan_rps.get_config()
+  with pytest.raises(UserError, match="up-sample by 60, more than the image size 32"):
+    registry.create_models(config.model, (32, 32, 3))
+  config.model.discriminator_pool_sizes = (2, 2)
+  with pytest.raises(UserError, match="discriminator_pool_sizes"):
+    registry.create_models(config.model, (300, 300, 3))

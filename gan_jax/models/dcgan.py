@@ -1,0 +1,197 @@
+"""Convolutional GAN networks (DCGAN family): one code path for 28x28 up to 300x300 images.
+
+Radford et al., "Unsupervised Representation Learning with Deep Convolutional Generative
+Adversarial Networks" (2015): all-convolutional networks, BatchNorm in both, ReLU in G and leaky
+ReLU in D, tanh output, weights from N(0, 0.02). Article 004 (Rock-Paper-Scissors at 300x300x3)
+uses the same idea with leaky ReLU in G, max-pooling and dropout in D.
+
+Generator: z is a 1x1 map with latent_dim channels. The first layer projects it to an s x s map
+of `features[0]` channels (a transposed convolution whose kernel and stride are both s, i.e. a
+Dense layer with one bias per channel). Each further width in `features` is a transposed
+convolution with its entry of `strides` (the up-sampling factor); the output layer is a
+transposed convolution to the image channels with the last stride (1 = a plain convolution),
+then tanh.
+
+Up-sampling path: s = ceil(size / prod(strides)), so the map grows to s * prod(strides) >= size
+and the output is centre-cropped to exactly `image_shape` when that product does not divide the
+size. Examples (strides default to 2 everywhere):
+
+    28x28   features (128, 64), strides (2, 2):         7 -> 14 -> 28
+    64x64   features (1024, 512, 256, 128) (Radford):   4 -> 8 -> 16 -> 32 -> 64
+    300x300 strides (5, 3, 2, 2, 1) (article 004):      5 -> 25 -> 75 -> 150 -> 300 -> 300
+    300x300 features (f0, f1), strides (2, 2):          75 -> 150 -> 300
+    300x300 four stride-2 stages:                       19 -> 38 -> 76 -> 152 -> 304, crop 2 px
+                                                        each side
+
+Discriminator: one block per width: convolution (stride `strides[i]`, default 2), optional
+BatchNorm (never on the first block, as in DCGAN), leaky ReLU, optional max-pooling (window =
+stride = `pool_sizes[i]`, "SAME" padding as Keras), dropout; then flatten, optional hidden Dense
+layers, and one logit per image (no sigmoid: the losses work on logits / critic values).
+
+Spectral normalisation (Miyato et al., "Spectral Normalization for Generative Adversarial
+Networks", 2018) wraps every discriminator layer in `nn.SpectralNorm`. Its power-iteration
+vectors live in the "batch_stats" collection next to BatchNorm's statistics, so the train state
+and step carry them without special cases; they depend only on the (replicated) weights, so all
+devices hold the same values.
+"""
+
+import math
+from typing import Optional, Sequence, Union
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+ACTIVATIONS = ("leaky_relu", "relu")
+
+
+def generator_strides(features, strides=None):
+  """Up-sampling factor of each layer after the projection (default: 2 for all)."""
+  return tuple(strides) if strides is not None else (2,) * len(features)
+
+
+def projection_size(size, strides):
+  """Side of the projected map: the smallest s with s * prod(strides) >= size."""
+  return math.ceil(size / math.prod(strides))
+
+
+def _per_layer(value, num, name):
+  values = (value,) * num if isinstance(value, int) else tuple(value)
+  if len(values) != num:
+    raise ValueError(f"{name} has {len(values)} entries; expected {num} (one per layer).")
+  return values
+
+
+def _kernel_init(init_std):
+  return nn.initializers.lecun_normal() if init_std is None else nn.initializers.normal(init_std)
+
+
+def _center_crop(x, height, width):
+  top = (x.shape[1] - height) // 2
+  left = (x.shape[2] - width) // 2
+  return x[:, top:top + height, left:left + width, :]
+
+
+class DCGANGenerator(nn.Module):
+  """Maps latents [batch, latent_dim] to images [batch, *image_shape] in [-1, 1] (tanh)."""
+
+  image_shape: Sequence[int] = (64, 64, 3)
+  # Channels of the projected map, then of each up-sampling layer (the image channels follow).
+  features: Sequence[int] = (1024, 512, 256, 128)
+  # Up-sampling factor of each layer after the projection, the output layer's last; len(features)
+  # entries. None: all 2.
+  strides: Optional[Sequence[int]] = None
+  # Kernel side of each layer after the projection (an int: the same for all).
+  kernel_sizes: Union[int, Sequence[int]] = 4
+  # Article 004: a stride-1 convolution of the same width (and activation) after the projection
+  # and after each up-sampling layer; the projection's uses the first layer's kernel size.
+  extra_convs: bool = False
+  activation: str = "relu"
+  leaky_relu_slope: float = 0.2
+  # False: conv -> BatchNorm -> activation (Radford); True: conv -> activation -> BatchNorm
+  # (article 004's Keras code, like the MLP of article 001).
+  batch_norm_after_activation: bool = False
+  batch_norm_momentum: float = 0.9
+  batch_norm_epsilon: float = 1e-5
+  # Standard deviation of N(0, std) kernel initialisation (Radford: 0.02); None: LeCun normal.
+  init_std: Optional[float] = None
+  # Set by the data-parallel step so BatchNorm uses statistics of the global batch.
+  axis_name: Optional[str] = None
+
+  def _activation(self, x):
+    if self.activation == "relu":
+      return nn.relu(x)
+    if self.activation == "leaky_relu":
+      return nn.leaky_relu(x, self.leaky_relu_slope)
+    raise ValueError(f"Unknown activation {self.activation!r}; expected one of {ACTIVATIONS}.")
+
+  def _normalize_and_activate(self, x, train):
+    norm = nn.BatchNorm(use_running_average=not train, momentum=self.batch_norm_momentum,
+                        epsilon=self.batch_norm_epsilon, axis_name=self.axis_name)
+    if self.batch_norm_after_activation:
+      return norm(self._activation(x))
+    return self._activation(norm(x))
+
+  def _extra_conv(self, x, kernel, kernel_init):
+    if not self.extra_convs:
+      return x
+    x = nn.Conv(x.shape[-1], (kernel, kernel), padding="SAME", kernel_init=kernel_init)(x)
+    return self._activation(x)
+
+  @nn.compact
+  def __call__(self, z, train: bool = True):
+    height, width, channels = self.image_shape
+    strides = generator_strides(self.features, self.strides)
+    kernel_sizes = _per_layer(self.kernel_sizes, len(strides), "kernel_sizes")
+    if len(strides) != len(self.features):
+      raise ValueError(f"strides has {len(strides)} entries; expected {len(self.features)}.")
+    kernel_init = _kernel_init(self.init_std)
+    base = (projection_size(height, strides), projection_size(width, strides))
+
+    x = z.reshape((z.shape[0], 1, 1, z.shape[-1]))
+    x = nn.ConvTranspose(self.features[0], base, strides=base, padding="VALID",
+                         kernel_init=kernel_init)(x)
+    x = self._extra_conv(self._normalize_and_activate(x, train), kernel_sizes[0], kernel_init)
+    for features, stride, kernel in zip(self.features[1:], strides, kernel_sizes):
+      x = nn.ConvTranspose(features, (kernel, kernel), strides=(stride, stride), padding="SAME",
+                           kernel_init=kernel_init)(x)
+      x = self._extra_conv(self._normalize_and_activate(x, train), kernel, kernel_init)
+    x = nn.ConvTranspose(channels, (kernel_sizes[-1],) * 2, strides=(strides[-1],) * 2,
+                         padding="SAME", kernel_init=kernel_init)(x)
+    return jnp.tanh(_center_crop(x, height, width))
+
+
+class DCGANDiscriminator(nn.Module):
+  """Maps images [batch, H, W, C] to one logit (critic value) per image, shape [batch]."""
+
+  # Channels of each convolution block.
+  features: Sequence[int] = (128, 256, 512, 1024)
+  # Convolution stride of each block; None: all 2.
+  strides: Optional[Sequence[int]] = None
+  kernel_sizes: Union[int, Sequence[int]] = 4
+  # Max-pooling window (= stride) after each block's activation; None: no pooling.
+  pool_sizes: Optional[Sequence[int]] = None
+  # Widths of Dense layers between the flattened features and the logit.
+  hidden_features: Sequence[int] = ()
+  # Dropout after each block (0: none).
+  dropout_rate: float = 0.0
+  # BatchNorm on every block but the first (Radford). Off for WGAN-GP: the gradient penalty is
+  # per example, BatchNorm couples the examples of a batch.
+  batch_norm: bool = False
+  spectral_norm: bool = False
+  leaky_relu_slope: float = 0.2
+  batch_norm_momentum: float = 0.9
+  batch_norm_epsilon: float = 1e-5
+  init_std: Optional[float] = None
+  axis_name: Optional[str] = None
+
+  def _layer(self, layer, x, train):
+    if self.spectral_norm:
+      return nn.SpectralNorm(layer)(x, update_stats=train)
+    return layer(x)
+
+  @nn.compact
+  def __call__(self, x, train: bool = True):
+    num_blocks = len(self.features)
+    strides = _per_layer(self.strides if self.strides is not None else 2, num_blocks, "strides")
+    kernel_sizes = _per_layer(self.kernel_sizes, num_blocks, "kernel_sizes")
+    pool_sizes = (None,) * num_blocks if self.pool_sizes is None else _per_layer(
+        self.pool_sizes, num_blocks, "pool_sizes")
+    kernel_init = _kernel_init(self.init_std)
+    for i, (features, stride, kernel, pool) in enumerate(
+        zip(self.features, strides, kernel_sizes, pool_sizes)):
+      conv = nn.Conv(features, (kernel, kernel), strides=(stride, stride), padding="SAME",
+                     kernel_init=kernel_init)
+      x = self._layer(conv, x, train)
+      if self.batch_norm and i > 0:
+        x = nn.BatchNorm(use_running_average=not train, momentum=self.batch_norm_momentum,
+                         epsilon=self.batch_norm_epsilon, axis_name=self.axis_name)(x)
+      x = nn.leaky_relu(x, self.leaky_relu_slope)
+      if pool is not None and pool > 1:
+        x = nn.max_pool(x, (pool, pool), strides=(pool, pool), padding="SAME")
+      if self.dropout_rate > 0:
+        x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
+    x = x.reshape((x.shape[0], -1))
+    for features in self.hidden_features:
+      x = self._layer(nn.Dense(features, kernel_init=kernel_init), x, train)
+      x = nn.leaky_relu(x, self.leaky_relu_slope)
+    return self._layer(nn.Dense(1, kernel_init=kernel_init), x, train)[:, 0]

@@ -1,0 +1,72 @@
+"""Model, loss and optimizer checks: one UserError naming the field, before anything runs."""
+
+import importlib
+
+import pytest
+
+from configs import dcgan_fashion_mnist, wgan_fashion_mnist
+from gan_jax import config_validation, input_pipeline
+from gan_jax.errors import UserError
+
+CONFIGS = ("default", "mlp_fashion_mnist", "mlp_mnist", "dcgan_fashion_mnist", "dcgan_mnist",
+           "dcgan64", "dcgan_rps", "wgan_fashion_mnist", "wgan_food101")
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_every_config_is_valid(name, monkeypatch):
+  config = importlib.import_module(f"configs.{name}").get_config()
+  if config.data.name not in input_pipeline.DATASETS:
+    # rock_paper_scissors / food101 come with the TFDS input pipeline; the rest is checked here.
+    monkeypatch.setattr(input_pipeline, "DATASETS", (*input_pipeline.DATASETS, config.data.name))
+  config_validation.validate_config(config, num_devices=2)
+
+
+def _set(config, field, value):
+  node = config
+  *parents, leaf = field.split(".")
+  for parent in parents:
+    node = node[parent]
+  with node.ignore_type():
+    node[leaf] = value
+
+
+@pytest.mark.parametrize("base, field, value, message", [
+    (dcgan_fashion_mnist, "loss", "wgan",
+     "config.loss='wgan' is invalid: choose one of ('bce', 'wasserstein', 'hinge', "
+     "'least_squares')"),
+    (dcgan_fashion_mnist, "gradient_penalty_weight", -1.0,
+     "config.gradient_penalty_weight=-1.0 is invalid: it must be a number >= 0"),
+    (wgan_fashion_mnist, "gradient_penalty_weight", 10.0,
+     "config.model.discriminator_batch_norm=True is invalid: the gradient penalty is per example"),
+    (wgan_fashion_mnist, "discriminator_weight_clip", 0.0,
+     "config.discriminator_weight_clip=0.0 is invalid: it must be a positive number"),
+    (dcgan_fashion_mnist, "optimizer.name", "sgd",
+     "config.optimizer.name='sgd' is invalid: choose one of ('adam', 'rmsprop')"),
+    (dcgan_fashion_mnist, "optimizer.name", "rmsprop",
+     "config.optimizer.decay=None is invalid: rmsprop needs it in [0, 1)"),
+    (wgan_fashion_mnist, "optimizer.decay", 1.0, "config.optimizer.decay=1.0 is invalid"),
+    (dcgan_fashion_mnist, "optimizer.b1", 1.5, "config.optimizer.b1=1.5 is invalid"),
+    (dcgan_fashion_mnist, "data.value_range", (0.0, 1.0),
+     "config.data.value_range=(0.0, 1.0) is invalid: the 'dcgan' generator's outputs lie in "
+     "(-1.0, 1.0)"),
+    (dcgan_fashion_mnist, "model.generator_activation", "tanh",
+     "config.model.generator_activation='tanh' is invalid: choose one of ('leaky_relu', 'relu')"),
+    (dcgan_fashion_mnist, "model.generator_features", (64, 0),
+     "config.model.generator_features=(64, 0) is invalid: it must be a tuple of positive integers"),
+    (dcgan_fashion_mnist, "model.discriminator_features", (),
+     "config.model.discriminator_features=() is invalid: it needs at least one width"),
+    (dcgan_fashion_mnist, "model.dropout_rate", 1.0, "config.model.dropout_rate=1.0 is invalid"),
+    (dcgan_fashion_mnist, "model.init_std", 0.0, "config.model.init_std=0.0 is invalid"),
+    (dcgan_fashion_mnist, "data.image_size", 12,
+     "config.model.generator_strides=(2, 2) up-sample by 4"),
+])
+def test_bad_model_loss_and_optimizer_values(base, field, value, message):
+  config = base.get_config()
+  _set(config, field, value)
+  if field == "data.image_size":
+    # Known before any data loads: 12 fits (3 -> 6 -> 12), 3 does not (4 > 3).
+    config_validation.validate_config(config, num_devices=1)
+    _set(config, field, 3)
+  with pytest.raises(UserError) as e:
+    config_validation.validate_config(config, num_devices=1)
+  assert message in str(e.value)
