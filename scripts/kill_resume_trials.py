@@ -45,6 +45,7 @@ def command(args, workdir):
           f"--config.num_train_steps={args.num_steps}", "--config.batch_size=16",
           f"--config.checkpoint_every_steps={args.checkpoint_every}",
           "--config.keep_checkpoints=100000", "--config.log_every_steps=10",
+          "--config.eval_every_steps=0",
           f"--config.sample_every_steps={args.num_steps}", "--config.num_sample_images=16"]
 
 

@@ -17,6 +17,7 @@ from gan_jax.errors import UserError
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FLAGS = ["--config=configs/default.py", "--config.batch_size=16", "--config.log_every_steps=2",
+         "--config.eval_every_steps=0",
          "--config.sample_every_steps=2", "--config.num_sample_images=16",
          "--config.checkpoint_every_steps=2", "--config.keep_checkpoints=100"]
 LEARNING_RATE = 2e-4

@@ -1,6 +1,7 @@
 """The training loop and main.py: outputs, resume after a kill, and one-line errors."""
 
 import glob
+import json
 import os
 import signal
 import subprocess
@@ -17,7 +18,8 @@ from gan_jax.errors import UserError
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIG = os.path.join(REPO, "configs", "default.py")
 TINY_FLAGS = ["--config.batch_size=16", "--config.log_every_steps=2",
-              "--config.sample_every_steps=3", "--config.num_sample_images=16"]
+              "--config.sample_every_steps=3", "--config.num_sample_images=16",
+              "--config.eval_every_steps=0"]
 
 
 def _checkpoint_steps(workdir):
@@ -45,6 +47,29 @@ def test_train_and_evaluate_writes_checkpoints_samples_and_summaries(tiny_config
   tiny_config.num_train_steps = 8
   state = train.train_and_evaluate(tiny_config, workdir)
   assert int(state.step) == 8 and _checkpoint_steps(workdir) == [3, 6, 8]
+
+
+def test_evaluation_during_training_writes_metrics_json_and_histogram(tiny_config, tmp_path):
+  workdir = str(tmp_path / "run")
+  tiny_config.eval_every_steps = 3
+  tiny_config.evaluation.num_samples = 200
+  tiny_config.evaluation.num_reference = 300
+  train.train_and_evaluate(tiny_config, workdir)
+  evaluation_dir = os.path.join(workdir, "evaluation")
+  assert sorted(os.listdir(evaluation_dir)) == [
+      "step_000003.json", "step_000003_class_histogram.png",
+      "step_000006.json", "step_000006_class_histogram.png"]
+  with open(os.path.join(evaluation_dir, "step_000006.json")) as f:
+    record = json.load(f)
+  assert record["dataset"] == "fashion_mnist"
+  assert record["reference"]["split"].startswith("test")
+  assert record["reference"]["num_images"] == 300
+  # 6 steps of training: far from the data, but every number is there and finite.
+  for metric in ("fd", "kid", "precision", "recall", "density", "coverage"):
+    assert np.isfinite(record["metrics"][metric]["value"]), metric
+  assert record["metrics"]["fd"]["num_samples"] == 200
+  coverage = record["metrics"]["class_coverage"]
+  assert 1 <= coverage["classes_covered"] <= 10 and len(coverage["histogram"]) == 10
 
 
 def test_resume_after_kill_continues_from_the_saved_step(tiny_config, tmp_path):
