@@ -42,12 +42,18 @@ def validate_config(config, num_devices):
            f"the {config.model.name!r} generator's outputs lie in {output_range}; use that range")
   _validate_loss(config)
   _validate_optimizer(config.optimizer)
+  _validate_model_common(config.model)
   if config.model.name == "dcgan":
     _validate_dcgan(config)
   _require(config.batch_size % num_devices == 0, "batch_size", config.batch_size,
            f"it must be divisible by the number of devices ({num_devices})")
   _require(isinstance(config.seed, int), "seed", config.seed, "it must be an integer")
   _validate_evaluation(config)
+  distributed = config.get("distributed")
+  if distributed is not None:
+    timeout = distributed.get("initialization_timeout_s")
+    _require(isinstance(timeout, int) and not isinstance(timeout, bool) and timeout > 0,
+             "distributed.initialization_timeout_s", timeout, "it must be a positive integer")
   policy = config.get("nonfinite_policy", "stop")
   _require(policy in nonfinite.POLICIES, "nonfinite_policy", policy,
            f"choose one of {nonfinite.POLICIES}")
@@ -219,3 +225,25 @@ def _validate_evaluation(config):
   split = evaluation.get("reference_split")
   _require(split in (None, "train", "test"), "evaluation.reference_split", split,
            "choose None, 'train' or 'test'")
+
+
+def _validate_model_common(model):
+  """Fields shared by the model families (where a config has them)."""
+  for field in ("generator_features", "discriminator_features"):
+    value = model.get(field)
+    if value is not None:
+      _require(isinstance(value, (tuple, list))
+               and all(isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value),
+               f"model.{field}", value, "it must be a tuple of positive integers")
+  slope = model.get("leaky_relu_slope")
+  if slope is not None:
+    _require(_number(slope) and 0 <= slope < 1, "model.leaky_relu_slope", slope,
+             "it must be in [0, 1)")
+  momentum = model.get("batch_norm_momentum")
+  if momentum is not None:
+    _require(_number(momentum) and 0 <= momentum < 1, "model.batch_norm_momentum", momentum,
+             "it must be in [0, 1) (the weight of the old moving average)")
+  epsilon = model.get("batch_norm_epsilon")
+  if epsilon is not None:
+    _require(_number(epsilon) and epsilon > 0, "model.batch_norm_epsilon", epsilon,
+             "it must be a positive number")
