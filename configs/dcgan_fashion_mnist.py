@@ -64,7 +64,7 @@ def get_config():
   # Steps between fixed-noise sample grids.
   config.sample_every_steps = 250
   # Number of generator updates.
-  config.num_train_steps = 3_000
+  config.num_train_steps = 5_000
   # Steps between checkpoints; one is also written at the end.
   config.checkpoint_every_steps = 500
   return config

@@ -33,6 +33,7 @@ def get_config():
   config.optimizer.decay = 0.99
 
   config.batch_size = 64
-  config.num_train_steps = 3_000
+  # Generator updates (x 5 critic updates).
+  config.num_train_steps = 5_000
   config.sample_every_steps = 250
   return config

@@ -90,24 +90,31 @@ def discriminator_update(state, real_images, rng, loss="bce", gradient_penalty_w
       state.generator, state.generator.variables(), z, train=True, rng=dropout_rng,
       axis_name=axis_name)
   fake_images = lax.stop_gradient(fake_images)
-  both = jnp.concatenate([real_images, fake_images], axis=0)
   discriminator = state.discriminator
 
-  def critic(params, images):
-    variables = {**discriminator.variables(), "params": params}
-    return _apply(discriminator, variables, images, train=True, rng=dropout_rng,
-                  axis_name=axis_name)
+  def critic(params, batch_stats, images, key):
+    variables = {"params": params, "batch_stats": batch_stats} if batch_stats else {
+        "params": params}
+    return _apply(discriminator.replace(batch_stats=batch_stats), variables, images, train=True,
+                  rng=key, axis_name=axis_name)
 
   def loss_fn(params):
-    logits, batch_stats = critic(params, both)
-    real_logits, fake_logits = jnp.split(logits, 2)
+    # Real and generated images in separate calls, as in the DCGAN and WGAN reference code:
+    # a BatchNorm critic then sees generated-only batches here exactly as in G's update. (With
+    # one mixed batch it learns on mixed statistics, and G, judged on generated-only
+    # statistics, got no useful gradient: a WGAN stuck at noise.)
+    real_logits, batch_stats = critic(params, discriminator.batch_stats, real_images,
+                                      jax.random.fold_in(dropout_rng, 0))
+    fake_logits, batch_stats = critic(params, batch_stats, fake_images,
+                                      jax.random.fold_in(dropout_rng, 1))
     value = losses.discriminator_loss(real_logits, fake_logits, loss)
     penalty = None
     if gradient_penalty_weight:
       mix = _per_device_draw(lambda key, n: jax.random.uniform(key, (n,)),
                              jax.random.fold_in(latent_rng, 1), num, axis_name)
       penalty = losses.gradient_penalty(
-          lambda x: critic(params, x)[0], real_images, fake_images, mix)
+          lambda x: critic(params, batch_stats, x, dropout_rng)[0], real_images, fake_images,
+          mix)
       value = value + gradient_penalty_weight * penalty
     return value, (real_logits, fake_logits, batch_stats, penalty)
 
@@ -185,7 +192,10 @@ def train_step(state, batch, rng, *, loss="bce", generator_loss="non_saturating"
     state, d_metrics = update(state, real_batches[0], discriminator_rng)
   else:
     rngs = jax.random.split(discriminator_rng, n_discriminator_steps)
-    state, all_metrics = lax.scan(lambda s, xs: update(s, *xs), state, (real_batches, rngs))
+    # Unrolled: as a rolled loop, XLA:CPU ran the DCGAN critic updates 4-6x slower (small
+    # Fashion-MNIST DCGAN, 2 cores: 0.45 vs 2.6 steps/s at n = 5); n is small (WGAN: 5).
+    state, all_metrics = lax.scan(lambda s, xs: update(s, *xs), state, (real_batches, rngs),
+                                  unroll=True)
     d_metrics = jax.tree_util.tree_map(lambda m: m[-1], all_metrics)
   state, g_metrics = generator_update(
       state, real_batches.shape[1], generator_rng, generator_loss=generator_loss, loss=loss,

@@ -1,8 +1,9 @@
-"""Plots a run's D(x), D(G(z)) and pixel statistics from its TensorBoard event files.
+"""Plots a run's D(x), D(G(z)) (or a WGAN's critic estimate) and pixel statistics from its events.
 
     python scripts/plot_training_curves.py --workdir=runs/mlp_fashion_mnist --out=curves.png
 
 Article 003: at the game's equilibrium D outputs 1/2 on real and generated images alike.
+Article 000 / WGAN: the critic's Wasserstein estimate (-train/critic_loss) tracks sample quality.
 Article 001: the generated images' mean and std approach the data's as training goes on.
 """
 
@@ -33,10 +34,17 @@ def read_scalars(workdir):
 
 def plot(scalars, title, out):
   fig, axes = plt.subplots(1, 3, figsize=(15, 3.8))
-  for tag, label in (("train/d_real", "D(x)"), ("train/d_fake", "D(G(z))")):
-    axes[0].plot(*scalars[tag], label=label)
-  axes[0].axhline(0.5, color="gray", ls="--", lw=1, label="equilibrium 0.5")
-  axes[0].set_title("Discriminator outputs (mean per 100 steps)")
+  if "train/critic_loss" in scalars:
+    # WGAN (article 000): the critic's estimate of the Wasserstein distance, -critic_loss, which
+    # falls as the samples improve; the critic's raw outputs have no 0.5 equilibrium.
+    steps, critic_loss = scalars["train/critic_loss"]
+    axes[0].plot(steps, -critic_loss, label="W estimate = E[D(x)] - E[D(G(z))]")
+    axes[0].set_title("Critic's Wasserstein estimate (-critic_loss)")
+  else:
+    for tag, label in (("train/d_real", "D(x)"), ("train/d_fake", "D(G(z))")):
+      axes[0].plot(*scalars[tag], label=label)
+    axes[0].axhline(0.5, color="gray", ls="--", lw=1, label="equilibrium 0.5")
+    axes[0].set_title("Discriminator outputs (mean per logging interval)")
   for tag, label in (("train/d_loss", "d_loss"), ("train/g_loss", "g_loss")):
     axes[1].plot(*scalars[tag], label=label)
   axes[1].set_title("Losses")

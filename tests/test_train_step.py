@@ -307,3 +307,24 @@ def test_one_step_of_each_config_is_finite(name):
   if config.discriminator_weight_clip is not None:
     for leaf in jax.tree_util.tree_leaves(new_state.discriminator.params):
       assert float(jnp.abs(leaf).max()) <= np.float32(config.discriminator_weight_clip)
+
+
+def test_batch_norm_critic_sees_generated_images_as_a_batch_of_their_own():
+  """D's update calls D on real and generated images separately (DCGAN/WGAN reference code), so
+  its output on G(z) is what G's update will see, not a mix with the real batch's statistics."""
+  state = _tiny_dcgan(discriminator_batch_norm=True)
+  real = _synthetic_batch(8)["image"]
+  rng = jax.random.key(4)
+  _, metrics = jax.jit(functools.partial(train_step.discriminator_update, loss="wasserstein"))(
+      state, real, rng)
+  # The same generated batch, rebuilt from the update's key, through D alone in training mode.
+  latent_rng, _ = jax.random.split(rng)
+  z = train_step.sample_latents(latent_rng, 8, state.latent_dim)
+  fake, _ = state.generator.module.apply(state.generator.variables(), z, train=True,
+                                         mutable=["batch_stats"])
+  d = state.discriminator
+  alone, _ = d.module.apply(d.variables(), fake, train=True, mutable=["batch_stats"])
+  mixed, _ = d.module.apply(d.variables(), jnp.concatenate([real, fake]), train=True,
+                            mutable=["batch_stats"])
+  np.testing.assert_allclose(float(metrics["d_fake"]), float(jnp.mean(alone)), rtol=1e-4)
+  assert not np.allclose(mixed[8:], alone, rtol=0.05)  # a mixed batch would give other values
