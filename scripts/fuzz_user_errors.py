@@ -209,8 +209,14 @@ def main():
   fixtures = Fixtures(args.out)
   cases = [make_case(rng, i, fixtures) for i in range(args.cases)]
   start = time.time()
-  with concurrent.futures.ThreadPoolExecutor(args.workers) as pool:
-    results = list(pool.map(lambda c: run_case(c, args.timeout), cases))
+  results = []
+  # One JSON line per finished case, so a long fuzz run can be followed (and read if stopped).
+  with open(os.path.join(args.out, "results.jsonl"), "w") as stream, \
+      concurrent.futures.ThreadPoolExecutor(args.workers) as pool:
+    for result in pool.map(lambda c: run_case(c, args.timeout), cases):
+      results.append(result)
+      stream.write(json.dumps(result) + "\n")
+      stream.flush()
   for result in results:
     if not result["intended"]:
       print(json.dumps(result, indent=1))
