@@ -96,8 +96,8 @@ def parse_expression(text, seed):
       continue
     try:
       terms.append((sign, parse_latent_refs(term, seed)))
-    except UserError as e:
-      raise UserError(f"--expression={text!r}: {e} In short: {usage}.") from None
+    except UserError:
+      raise UserError(f"--expression={text!r}: {term!r} is not a term; {usage}.") from None
   return terms
 
 

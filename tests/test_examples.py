@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from gan_jax import sampling
@@ -19,6 +20,7 @@ def _run(script, *args):
                         cwd=REPO, capture_output=True, text=True, timeout=300, env=env)
 
 
+@pytest.mark.slow  # A fresh Python process training and evaluating: 40-70 s here.
 def test_train_in_a_script(tmp_path):
   out = tmp_path / "grid.png"
   result = _run("train_in_a_script.py", "--steps=4", "--small", "--batch_size=16",
@@ -30,6 +32,7 @@ def test_train_in_a_script(tmp_path):
   assert np.asarray(Image.open(out)).shape == (8 * 30 + 2, 8 * 30 + 2)
 
 
+@pytest.mark.slow
 def test_latent_tools(tiny_run, tmp_path):
   workdir, _ = tiny_run
   # A 6-step generator draws few classes: take the ones it draws most often.

@@ -40,9 +40,9 @@ def test_parse_expression():
 
 
 @pytest.mark.parametrize("expression, message", [
-    ("3-5", "'3-5' is not a sample"),
+    ("3-5", "'3-5' is not a term; write terms of sample indices"),
     ("3 + ", "empty term"),
-    ("3 + x", "'x' is not a sample"),
+    ("3 + x", "'x' is not a term"),
     ("class: - 4", "names no class"),
     ("", "empty term"),
 ])
@@ -249,7 +249,7 @@ def test_cli_errors_about_the_run_and_the_output(tiny_run, tmp_path):
                          "is not writable")
   _assert_one_line_error(
       _cli("arithmetic", f"--workdir={workdir}", f"--out={tmp_path}/a.png", "--expression=3-5"),
-      "'3-5' is not a sample")
+      "'3-5' is not a term")
   _assert_one_line_error(
       _cli("arithmetic", f"--workdir={workdir}", f"--out={tmp_path}/a.png",
            "--expression=class:hat"), "class:hat is not a fashion_mnist class")

@@ -165,9 +165,9 @@ def test_most_confident_picks_the_class_by_probability():
 
 
 def test_predict_classes_on_real_fashion_mnist():
-  from gan_jax import input_pipeline  # pylint: disable=g-import-not-at-top
+  from gan_jax.data import offline  # pylint: disable=g-import-not-at-top
 
-  test = input_pipeline.load_arrays("fashion_mnist", "test")
+  test = offline.load_arrays("fashion_mnist", "test", sources=("idx",))
   classes, probabilities = sampling.predict_classes("fashion_mnist", test.images[:300])
   assert probabilities.shape == (300, 10)
   np.testing.assert_allclose(probabilities.sum(-1), 1.0, rtol=1e-5)
