@@ -142,6 +142,22 @@ class Checkpointer:
           "workdir, or pass a new --workdir.")
     return state
 
+  def restore(self, step, state):
+    """Checkpoint `step` restored into `state`'s structure, for tools that only read a run.
+
+    Unlike `restore_latest`, nothing is moved: an unreadable checkpoint is an error naming the
+    other steps (a run still training may be writing into the same folder).
+    """
+    self._check_compatible(step, state)
+    try:
+      return self.manager.restore(step, args=ocp.args.StandardRestore(_abstract(state)))
+    except Exception as e:  # pylint: disable=broad-except
+      others = [s for s in self.manager.all_steps() if s != step]
+      raise UserError(
+          f"The checkpoint at step {step} in {self.directory} cannot be read ({type(e).__name__}: "
+          f"{str(e).splitlines()[0][:200]}); choose another step"
+          + (f" ({', '.join(map(str, sorted(others)))})." if others else ".")) from e
+
   def save(self, step, state, force=False):
     """Saves if the interval policy says so (or `force`); returns whether it saved."""
     return self.manager.save(step, args=ocp.args.StandardSave(state), force=force)

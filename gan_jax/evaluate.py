@@ -3,23 +3,25 @@
     python -m gan_jax.evaluate --workdir=runs/fashion [--num_samples=10000]
     python -m gan_jax.evaluate --samples=samples.npz --dataset=fashion_mnist [--value_range=-1,1]
 
-With --workdir, the run's `config.json` says the dataset, model and value range; the state is
-rebuilt from it, the newest checkpoint restored, and the generator sampled in inference mode.
+With --workdir, the run's `config.json` says the dataset, model and value range; the generator
+of the newest checkpoint (or --step) is loaded by `gan_jax.sampling.load_generator`'s logic
+(EMA weights when the run kept them) and sampled in inference mode.
 With --samples, an .npz holding `images` ([N, H, W, C], uint8 in [0, 255] or float in
---value_range; [N, 2] points for the 2-D mixtures) is evaluated. The table is printed and the full
+--value_range; [N, 2] points for the 2-D mixtures) is evaluated, e.g. the output of
+`python -m gan_jax.generate --out=samples.npz`; an `image` array (the npz data source's default
+name) is accepted too. The table is printed and the full
 record (sample counts, reference split, extractor, histograms) written as JSON, with the class
 histogram or scatter plot as PNG: under <workdir>/evaluation/, or at --output.
 """
 
-import json
 import os
 import sys
 
 import jax
-import ml_collections
 import numpy as np
 from absl import app, flags, logging
 
+from gan_jax import sampling
 from gan_jax.errors import UserError
 from gan_jax.evaluation import evaluator as evaluator_lib
 from gan_jax.evaluation import mixtures
@@ -44,18 +46,12 @@ flags.DEFINE_string("inception_weights", None, "Inception .npz (docs/evaluation.
 flags.DEFINE_string("output", None, "JSON file for the record (default: "
                     "<workdir>/evaluation/step_XXXXXX.json; none for --samples alone).")
 flags.DEFINE_integer("seed", 0, "Seed of the latents and the KID subsets.")
+flags.DEFINE_integer("step", None, "Checkpoint step to evaluate (default: the newest).")
 
 # The MLP generator ends in a sigmoid; configs without data.value_range are [0, 1].
 DEFAULT_VALUE_RANGE = (0.0, 1.0)
-
-
-def read_config(workdir):
-  path = os.path.join(workdir, "config.json")
-  if not os.path.isfile(path):
-    raise UserError(f"--workdir={workdir!r} has no config.json; pass the folder a training run "
-                    "wrote (main.py --workdir=...).")
-  with open(path) as f:
-    return ml_collections.ConfigDict(json.load(f))
+# Array names read from --samples: ours (`gan_jax.generate`), then the npz data source's default.
+SAMPLE_KEYS = ("images", "image")
 
 
 def _image_shape(config, dataset, reference):
@@ -69,39 +65,23 @@ def _image_shape(config, dataset, reference):
   return tuple(reference.shape[1:])
 
 
-def restore_generator(workdir, config, image_shape):
-  """(state with the newest checkpoint's parameters, its step)."""
-  from gan_jax import checkpointing, train  # pylint: disable=g-import-not-at-top
-
-  directory = os.path.join(os.path.abspath(workdir), "checkpoints")
-  if not os.path.isdir(directory) or not any(name.isdigit() for name in os.listdir(directory)):
-    raise UserError(f"--workdir={workdir!r} has no checkpoints yet; train first, or evaluate "
-                    "samples with --samples.")
-  state = train.build_state(config, image_shape, jax.random.key(config.seed))
-  checkpointer = checkpointing.Checkpointer(directory, config.checkpoint_every_steps,
-                                            config.keep_checkpoints)
-  step = checkpointer.latest_step()
-  state = checkpointer.restore_latest(state)
-  checkpointer.close()
-  return state, step
-
-
 def load_samples(path):
   if not os.path.isfile(path):
     raise UserError(f"--samples={path!r} is not a file.")
   try:
     with np.load(path) as archive:
-      if "images" not in archive.files:
-        raise UserError(f"--samples={path!r} has no `images` array (it has {archive.files}); "
-                        "save with np.savez(path, images=...).")
-      return archive["images"]
+      for key in SAMPLE_KEYS:
+        if key in archive.files:
+          return archive[key]
+      raise UserError(f"--samples={path!r} has no `images` array (it has {archive.files}); "
+                      "save with np.savez(path, images=...).")
   except (OSError, ValueError) as e:
     raise UserError(f"--samples={path!r} is not a readable .npz ({e}).") from e
 
 
 def run_evaluation(workdir=None, samples=None, dataset=None, num_samples=None, value_range=None,
                    reference_split=None, num_reference=10_000, extractor="classifier",
-                   inception_weights=None, output=None, seed=0):
+                   inception_weights=None, output=None, seed=0, step=None):
   """Evaluates a run's newest checkpoint (workdir) or an .npz of samples; returns the result.
 
   Args:
@@ -116,13 +96,14 @@ def run_evaluation(workdir=None, samples=None, dataset=None, num_samples=None, v
     inception_weights: Inception .npz path.
     output: JSON path of the record (default: under <workdir>/evaluation/ when workdir is given).
     seed: latents and KID subsets.
+    step: checkpoint step of `workdir` (default: the newest).
 
   Returns:
     An `EvaluationResult` whose record also holds the checkpoint step / samples file.
   """
   if workdir is None and samples is None:
     raise UserError("Pass --workdir=<run folder> or --samples=<file.npz>.")
-  config = read_config(workdir) if workdir is not None else None
+  config = sampling.read_config(workdir) if workdir is not None else None
   if dataset is None:
     if config is None:
       raise UserError("--samples needs --dataset (e.g. --dataset=fashion_mnist).")
@@ -134,6 +115,8 @@ def run_evaluation(workdir=None, samples=None, dataset=None, num_samples=None, v
   if len(value_range) != 2 or value_range[0] >= value_range[1]:
     raise UserError(f"--value_range={value_range} is invalid: give low,high with low < high.")
   sample_array = load_samples(samples) if samples is not None else None
+  if sample_array is None:
+    step = sampling.resolve_step(workdir, step)  # Before the reference set is prepared.
   data_dir = config.data.get("data_dir") if config is not None else None
   reference, reference_split = load_reference(dataset, reference_split, data_dir, num_reference,
                                               seed)
@@ -147,11 +130,13 @@ def run_evaluation(workdir=None, samples=None, dataset=None, num_samples=None, v
     result.record["samples_file"] = os.path.abspath(samples)
     step = None
   else:
-    from gan_jax import train  # pylint: disable=g-import-not-at-top
-    state, step = restore_generator(workdir, config, _image_shape(config, dataset, reference))
+    state, step, _ = sampling.restore_state(
+        workdir, step, image_shape=_image_shape(config, dataset, reference), config=config)
+    generator = sampling.generator_from_state(state, value_range, step=step, config=config)
     result = evaluator.evaluate(
-        lambda rng, n: train.generate(state, jax.random.normal(rng, (n, state.latent_dim))))
+        lambda rng, n: generator(jax.random.normal(rng, (n, generator.latent_dim))))
     result.record["checkpoint_step"] = step
+    result.record["ema_weights"] = generator.uses_ema
     result.record["workdir"] = os.path.abspath(workdir)
 
   if output is None and workdir is not None and samples is None:
@@ -196,7 +181,8 @@ def main(argv):
         num_samples=FLAGS.num_samples, value_range=FLAGS.value_range,
         reference_split=FLAGS.reference_split, num_reference=FLAGS.num_reference,
         extractor=FLAGS.extractor,
-        inception_weights=FLAGS.inception_weights, output=FLAGS.output, seed=FLAGS.seed)
+        inception_weights=FLAGS.inception_weights, output=FLAGS.output, seed=FLAGS.seed,
+        step=FLAGS.step)
   except UserError as e:
     logging.flush()
     print(f"error: {e}", file=sys.stderr)

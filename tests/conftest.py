@@ -30,3 +30,22 @@ def tiny_config():
   config.num_sample_images = 16
   config.eval_every_steps = 0  # tests/test_train.py turns it on where it is the subject.
   return config
+
+
+@pytest.fixture(scope="session")
+def tiny_run(tmp_path_factory):
+  """A real 6-step MLP run on Fashion-MNIST (small widths), checkpoints at steps 3 and 6: the
+  workdir the sampling, generate and example tests read. Returns (workdir, final state)."""
+  from gan_jax import train  # pylint: disable=g-import-not-at-top
+
+  config = mlp_fashion_mnist.get_config()
+  config.model.generator_features = (32, 64)
+  config.model.discriminator_features = (64, 32)
+  config.batch_size = 16
+  config.num_train_steps = 6
+  config.log_every_steps = 3
+  config.sample_every_steps = 6
+  config.checkpoint_every_steps = 3
+  config.num_sample_images = 16
+  workdir = str(tmp_path_factory.mktemp("tiny_run"))
+  return workdir, train.train_and_evaluate(config, workdir)

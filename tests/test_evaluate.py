@@ -10,7 +10,7 @@ import jax
 import numpy as np
 import pytest
 
-from gan_jax import evaluate, input_pipeline, train
+from gan_jax import evaluate, input_pipeline, sampling, train
 from gan_jax.errors import UserError
 from gan_jax.evaluation import Evaluator
 
@@ -39,12 +39,17 @@ def test_evaluates_the_newest_checkpoint_of_a_run(tiny_config, tmp_path):
   assert "fd " in evaluate.format_table(result)
 
   # The samples come from the checkpoint's parameters, not from a fresh initialisation.
-  config = evaluate.read_config(workdir)
-  restored, step = evaluate.restore_generator(workdir, config, (28, 28, 1))
+  assert result.record["ema_weights"] is False
+  restored, step, _ = sampling.restore_state(workdir)
   assert step == 6
   for a, b in zip(jax.tree_util.tree_leaves(restored.generator.params),
                   jax.tree_util.tree_leaves(trained.generator.params)):
     np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+  # An older checkpoint by --step.
+  older = evaluate.run_evaluation(workdir=workdir, num_samples=600, num_reference=1000, step=3,
+                                  output=str(tmp_path / "step3.json"))
+  assert older.record["checkpoint_step"] == 3 and older.scalars["fd"] != result.scalars["fd"]
 
 
 def test_cli_on_real_test_images_is_near_the_real_baseline(tmp_path):
