@@ -210,6 +210,7 @@ def test_arithmetic_by_class_uses_the_classifier(tiny_run, tmp_path):
                             class_samples=201, pool=200)
 
 
+@pytest.mark.slow  # Two fresh processes, each importing TensorFlow and restoring: 25-45 s here.
 def test_cli_interpolate_and_arithmetic(tiny_run, tmp_path):
   workdir, _ = tiny_run
   result = _cli("interpolate", f"--workdir={workdir}", f"--out={tmp_path}/i.png", "--rows=2",
