@@ -143,7 +143,7 @@ def make_case(rng, index, fixtures):
     config = "--config=" + rng.choice(
         [fixtures.syntax_error, fixtures.no_get_config, fixtures.raises])
   elif kind == "positional":
-    flags = [rng.choice(["train", "configs/default.py", "--", "extra"])]
+    flags = [rng.choice(["train", "configs/default.py", "extra"])]
   elif kind == "unwritable_workdir":
     workdir = os.path.join(fixtures.not_a_dir, "run")
   elif kind == "data_dir_not_a_folder":
