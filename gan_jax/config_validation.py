@@ -215,8 +215,8 @@ def _validate_evaluation(config):
   _require(isinstance(every, int) and not isinstance(every, bool) and every >= 0,
            "eval_every_steps", every, "it must be an integer >= 0 (0 = never)")
   evaluation = config.get("evaluation")
-  if not every or evaluation is None:
-    return
+  if evaluation is None:
+    return  # Checked even when evaluation is off: a wrong value should not wait for a later run.
   num_samples = evaluation.get("num_samples")
   _require(num_samples is None or (isinstance(num_samples, int) and num_samples >= 2),
            "evaluation.num_samples", num_samples, "it must be None or an integer >= 2")
