@@ -14,6 +14,7 @@ import os
 import shutil
 
 import jax
+import numpy as np
 import orbax.checkpoint as ocp
 from jax.experimental import multihost_utils
 from orbax.checkpoint.checkpoint_managers import preservation_policy, save_decision_policy
@@ -165,3 +166,17 @@ class Checkpointer:
   def close(self):
     self.manager.wait_until_finished()
     self.manager.close()
+
+
+def restore_leaves(path):
+  """The arrays of one saved state (`<checkpoints>/<step>/default`) as numpy, in pytree-leaf order,
+  whatever device topology wrote it: for comparing runs made on different process/device counts."""
+  checkpointer = ocp.StandardCheckpointer()
+  metadata = checkpointer.metadata(os.path.abspath(path))
+  item = getattr(metadata, "item_metadata", metadata)
+  tree = getattr(item, "tree", item)
+  device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
+  target = jax.tree_util.tree_map(
+      lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype, sharding=device), tree)
+  return [np.asarray(x) for x in
+          jax.tree_util.tree_leaves(checkpointer.restore(os.path.abspath(path), target))]

@@ -19,9 +19,7 @@ import subprocess
 import sys
 import time
 
-import jax
-import numpy as np
-import orbax.checkpoint as ocp
+from gan_jax import checkpointing
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -57,15 +55,7 @@ def checkpoint_steps(workdir):
 
 
 def load(workdir, step):
-  path = os.path.abspath(os.path.join(workdir, "checkpoints", str(step), "default"))
-  checkpointer = ocp.StandardCheckpointer()
-  metadata = checkpointer.metadata(path)
-  item = getattr(metadata, "item_metadata", metadata)
-  tree = getattr(item, "tree", item)
-  device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
-  target = jax.tree_util.tree_map(
-      lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype, sharding=device), tree)
-  return [np.asarray(x) for x in jax.tree_util.tree_leaves(checkpointer.restore(path, target))]
+  return checkpointing.restore_leaves(os.path.join(workdir, "checkpoints", str(step), "default"))
 
 
 def bitwise_equal(workdir_a, workdir_b, step):

@@ -7,12 +7,10 @@ import subprocess
 import sys
 import time
 
-import jax
 import numpy as np
-import orbax.checkpoint as ocp
 import pytest
 
-from gan_jax import distributed
+from gan_jax import checkpointing, distributed
 from gan_jax.errors import UserError
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -51,21 +49,9 @@ def _wait(processes, timeout=300):
     assert process.returncode == 0, stderr[-3000:]
 
 
-def _load(path):
-  """A checkpoint as numpy arrays, whatever the topology that wrote it."""
-  checkpointer = ocp.StandardCheckpointer()
-  metadata = checkpointer.metadata(path)
-  item = getattr(metadata, "item_metadata", metadata)
-  tree = getattr(item, "tree", item)
-  device = jax.sharding.SingleDeviceSharding(jax.devices()[0])
-  target = jax.tree_util.tree_map(
-      lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype, sharding=device), tree)
-  return jax.tree_util.tree_leaves(checkpointer.restore(path, target))
-
-
 def _assert_same_training(workdir_a, workdir_b, step):
-  a = _load(os.path.join(workdir_a, "checkpoints", str(step), "default"))
-  b = _load(os.path.join(workdir_b, "checkpoints", str(step), "default"))
+  a = checkpointing.restore_leaves(os.path.join(workdir_a, "checkpoints", str(step), "default"))
+  b = checkpointing.restore_leaves(os.path.join(workdir_b, "checkpoints", str(step), "default"))
   assert len(a) == len(b)
   differences = np.concatenate([np.abs(np.asarray(x, np.float64) - np.asarray(y, np.float64))
                                 .ravel() for x, y in zip(a, b)])
