@@ -54,6 +54,16 @@ def get_config():
   # Discriminator updates per generator update (each on its own real batch).
   config.n_discriminator_steps = 1
 
+  # Compute dtype: "float32" or "bfloat16" (mixed precision: bf16 layers, float32 parameters,
+  # optimizer states, BatchNorm statistics and losses; docs/performance.md).
+  config.dtype = "float32"
+  # Train steps per jitted call (lax.scan over that many batches; fewer host round trips). The
+  # log, sample, checkpoint and eval intervals must be multiples of it.
+  config.steps_per_dispatch = 1
+  # One generator forward per step, shared by both updates (PyTorch's DCGAN example): D learns on
+  # the detached fakes, then G backpropagates through the same fakes against the updated D. Saves
+  # a G forward; G's update then reuses D's latents and G BatchNorm batch (gan_jax/train_step.py).
+  config.share_generator_forward = False
   # Global batch size (images per discriminator update), split over all devices.
   config.batch_size = 64
   # Number of generator updates.

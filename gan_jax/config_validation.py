@@ -54,15 +54,18 @@ def validate_config(config, num_devices):
     timeout = distributed.get("initialization_timeout_s")
     _require(isinstance(timeout, int) and not isinstance(timeout, bool) and timeout > 0,
              "distributed.initialization_timeout_s", timeout, "it must be a positive integer")
+  _validate_speed(config)
   policy = config.get("nonfinite_policy", "stop")
   _require(policy in nonfinite.POLICIES, "nonfinite_policy", policy,
            f"choose one of {nonfinite.POLICIES}")
 
 
 # What a resumed run may change: how long it trains, how often it reports, where the data lives,
-# and the learning rates (the non-finite message suggests lowering them). Everything else decides
+# the learning rates (the non-finite message suggests lowering them), and how the steps are
+# computed (steps per dispatch gives the same steps; bfloat16 compute keeps float32 parameters,
+# so a checkpoint continues on a machine where the other dtype is faster). Everything else decides
 # what is trained, so a workdir's checkpoints only continue under the same values.
-RESUMABLE_CHANGES = ("num_train_steps", "log_every_steps", "sample_every_steps",
+RESUMABLE_CHANGES = ("num_train_steps", "steps_per_dispatch", "dtype", "log_every_steps", "sample_every_steps",
                      "checkpoint_every_steps", "keep_checkpoints", "eval_every_steps",
                      "num_sample_images", "nonfinite_policy", "data.data_dir", "data.path",
                      "distributed.", "optimizer.generator_learning_rate",
@@ -247,3 +250,20 @@ def _validate_model_common(model):
   if epsilon is not None:
     _require(_number(epsilon) and epsilon > 0, "model.batch_norm_epsilon", epsilon,
              "it must be a positive number")
+
+
+def _validate_speed(config):
+  """dtype, steps_per_dispatch (every interval a multiple of it), share_generator_forward."""
+  dtype = config.get("dtype", "float32")
+  _require(dtype in registry.DTYPES, "dtype", dtype, f"choose one of {tuple(registry.DTYPES)}")
+  share = config.get("share_generator_forward", False)
+  _require(isinstance(share, bool), "share_generator_forward", share, "it must be True or False")
+  steps = config.get("steps_per_dispatch", 1)
+  _require(isinstance(steps, int) and not isinstance(steps, bool) and steps > 0,
+           "steps_per_dispatch", steps, "it must be a positive integer")
+  for field in ("log_every_steps", "sample_every_steps", "checkpoint_every_steps",
+                "eval_every_steps"):
+    every = config.get(field, 0)
+    _require(every % steps == 0, field, every,
+             f"it must be a multiple of config.steps_per_dispatch={steps} (the loop sees the "
+             "state only between dispatches); change one of the two")

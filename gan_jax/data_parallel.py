@@ -9,6 +9,7 @@ import functools
 
 import jax
 import numpy as np
+from jax import lax
 from jax.sharding import Mesh, NamedSharding, PartitionSpec as P
 
 AXIS_NAME = "batch"
@@ -28,25 +29,49 @@ def batch_sharded(mesh):
   return NamedSharding(mesh, P(AXIS_NAME))
 
 
-def parallelize_train_step(step_fn, mesh, donate_state=True):
+def batch_sharded_steps(mesh):
+  """Stacked batches [steps, batch, ...] for `parallelize_train_step(..., multi_step=True)`."""
+  return NamedSharding(mesh, P(None, AXIS_NAME))
+
+
+def scan_steps(step_fn):
+  """`step_fn` applied once per entry of the batches' leading axis, in one `lax.scan`.
+
+  The state after k entries is that of k calls of `step_fn` (the step folds `state.step` into
+  the rng); the metrics come back stacked, one row per step, so every step's are kept.
+  """
+
+  def multi_step(state, batches, rng, **kwargs):
+    return lax.scan(lambda s, batch: step_fn(s, batch, rng, **kwargs), state, batches)
+
+  return multi_step
+
+
+def parallelize_train_step(step_fn, mesh, donate_state=True, multi_step=False):
   """jit(shard_map(step_fn)): state and rng replicated, batch split along its first axis.
 
   Args:
     step_fn: `(state, batch, rng, *, axis_name) -> (state, metrics)`, e.g. `train_step` with its
       static options bound by `functools.partial`.
     mesh: a mesh from `create_mesh`.
-    donate_state: reuse the input state's buffers for the output (saves one copy of the state).
+    donate_state: reuse the input state's buffers for the output (saves one copy of the state):
+      the state passed in is deleted, so always continue from the returned one.
+    multi_step: the batch holds a leading axis of steps ([steps, batch, ...], placed with
+      `batch_sharded_steps`); one call runs that many steps (`scan_steps`, `config.
+      steps_per_dispatch`) and returns metrics stacked along it. Each length compiles once.
 
   Returns:
     A jitted function `(state, batch, rng) -> (state, metrics)` on global arrays.
   """
-  per_device = functools.partial(step_fn, axis_name=AXIS_NAME)
+  per_device = functools.partial(scan_steps(step_fn) if multi_step else step_fn,
+                                 axis_name=AXIS_NAME)
+  batch_spec = P(None, AXIS_NAME) if multi_step else P(AXIS_NAME)
   # check_vma=False keeps pmap's semantics: gradients of replicated parameters are per-device
   # and the step averages them itself with lax.pmean. (With varying-manual-axes checking on,
   # JAX would already psum them in the transpose, and the pmean would leave them N times too
   # large; the same step must also run unchanged under jax.pmap.)
   sharded = jax.shard_map(
-      per_device, mesh=mesh, in_specs=(P(), P(AXIS_NAME), P()), out_specs=(P(), P()),
+      per_device, mesh=mesh, in_specs=(P(), batch_spec, P()), out_specs=(P(), P()),
       check_vma=False)
   return jax.jit(sharded, donate_argnums=(0,) if donate_state else ())
 

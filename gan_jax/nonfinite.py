@@ -75,6 +75,15 @@ def accumulate(interval, metrics, step):
   }
 
 
+@jax.jit
+def accumulate_steps(interval, metrics, first_step):
+  """`accumulate` for metrics stacked over consecutive steps (`config.steps_per_dispatch`)."""
+  num_steps = jax.tree_util.tree_leaves(metrics)[0].shape[0]
+  for i in range(num_steps):
+    interval = accumulate(interval, {k: v[i] for k, v in metrics.items()}, first_step + i)
+  return interval
+
+
 def summarize(interval):
   """(means over the finite steps, number of non-finite steps, first bad step or None, its metrics)."""
   interval = jax.device_get(interval)

@@ -57,7 +57,8 @@ def check_same_run(config, workdir):
 
 def build_state(config, image_shape, rng):
   """Models, optimizers and the initial `GANState` for `config`."""
-  generator, discriminator = registry.create_models(config.model, image_shape)
+  generator, discriminator = registry.create_models(
+      config.model, image_shape, config.get("dtype", "float32"))
   generator_tx, discriminator_tx = optimizers.create_optimizers(config)
   return train_state.create_train_state(
       rng, generator, discriminator, generator_tx, discriminator_tx,
@@ -179,6 +180,26 @@ def write_evaluation(evaluator, state, step, workdir, writer, sharding):
   return result
 
 
+def dispatches(start_step, num_train_steps, steps_per_dispatch):
+  """(step reached, steps run) of each jitted call of the loop.
+
+  A call runs up to the next multiple of `steps_per_dispatch` (never past the end), so every
+  interval end (a multiple of it) is a call's end, also when a run resumes at another step.
+  """
+  step = start_step
+  while step < num_train_steps:
+    num_steps = min(steps_per_dispatch - step % steps_per_dispatch, num_train_steps - step)
+    step += num_steps
+    yield step, num_steps
+
+
+def stack_batches(batches, start_step, num_train_steps, steps_per_dispatch):
+  """Consecutive per-step batches stacked [steps, ...], one stack per `dispatches` entry."""
+  for _, num_steps in dispatches(start_step, num_train_steps, steps_per_dispatch):
+    group = [next(batches) for _ in range(num_steps)]
+    yield jax.tree_util.tree_map(lambda *xs: np.stack(xs), *group)
+
+
 def save_config(config, workdir):
   """Writes `config.json` (process 0), atomically: other processes may be reading it."""
   if jax.process_index() != 0:
@@ -226,17 +247,24 @@ def train_and_evaluate(config, workdir):
   start_step = int(state.step)
   save_config(config, workdir)
 
-  # This process's rows of each global batch, put on the devices two batches ahead.
-  batches = data_parallel.prefetch_to_device(
-      ({"image": b["image"]} for b in train_input.batches(start_step)),
-      data_parallel.batch_sharded(mesh))
+  # This process's rows of each global batch, put on the devices two batches ahead; with
+  # several steps per dispatch, stacked [steps, batch, ...] per jitted call.
+  steps_per_dispatch = config.get("steps_per_dispatch", 1)
+  batches = ({"image": b["image"]} for b in train_input.batches(start_step))
+  if steps_per_dispatch > 1:
+    batches = data_parallel.prefetch_to_device(
+        stack_batches(batches, start_step, config.num_train_steps, steps_per_dispatch),
+        data_parallel.batch_sharded_steps(mesh))
+  else:
+    batches = data_parallel.prefetch_to_device(batches, data_parallel.batch_sharded(mesh))
   step_impl = functools.partial(
       train_step.train_step, loss=config.loss, generator_loss=config.generator_loss,
       gradient_penalty_weight=config.gradient_penalty_weight,
       n_discriminator_steps=config.n_discriminator_steps)
   if config.get("nonfinite_policy", "stop") == "skip":
     step_impl = nonfinite.skip_nonfinite_updates(step_impl)
-  step_fn = data_parallel.parallelize_train_step(step_impl, mesh)
+  step_fn = data_parallel.parallelize_train_step(step_impl, mesh,
+                                                 multi_step=steps_per_dispatch > 1)
   fixed_z = global_normal(sample_rng, (config.num_sample_images, config.model.latent_dim),
                           replicated)
   evaluator = create_evaluator(config, train_input.info.image_shape)
@@ -252,14 +280,19 @@ def train_and_evaluate(config, workdir):
   interval = nonfinite.init_interval()
   num_skipped = 0
   with PreemptionNotice() as preemption:
-    for step in range(start_step + 1, config.num_train_steps + 1):
+    for step, num_steps in dispatches(start_step, config.num_train_steps, steps_per_dispatch):
+      # The step is donated: `state` is rebound to the result, the old buffers are gone.
       with jax.profiler.StepTraceAnnotation("train", step_num=step):
         state, metrics = step_fn(state, next(batches), train_rng)
       # Accumulated on device: no host sync until the metrics are written.
-      interval = nonfinite.accumulate(interval, metrics, step)
+      if steps_per_dispatch > 1:
+        interval = nonfinite.accumulate_steps(interval, metrics, step - num_steps + 1)
+      else:
+        interval = nonfinite.accumulate(interval, metrics, step)
       report_progress(step)
 
-      preempted = preemption.reached(step)
+      # Every step of the dispatch is offered to the (multi-process) preemption sync point.
+      preempted = any([preemption.reached(s) for s in range(step - num_steps + 1, step + 1)])
       is_last = step == config.num_train_steps or preempted
       log_due = step % config.log_every_steps == 0 or is_last
       checkpoint_due = step % config.checkpoint_every_steps == 0 or is_last

@@ -69,6 +69,9 @@ BAD_VALUES = {
     "model.batch_norm_momentum": [1.5, -0.1],
     "model.batch_norm_epsilon": [0.0, -1e-3],
     "distributed.initialization_timeout_s": [0, -5],
+    "dtype": ["float16", "bf16", ""],
+    "steps_per_dispatch": [0, -2, "many", 3],
+    "share_generator_forward": ["yes", 2],
 }
 
 

@@ -33,10 +33,13 @@ Networks", 2018) wraps every discriminator layer in `nn.SpectralNorm`. Its power
 vectors live in the "batch_stats" collection next to BatchNorm's statistics, so the train state
 and step carry them without special cases; they depend only on the (replicated) weights, so all
 devices hold the same values.
+
+`dtype` is the compute dtype (`config.dtype`, e.g. bfloat16); parameters stay float32, BatchNorm
+reduces in float32, and both networks return float32 so losses and metrics are float32 too.
 """
 
 import math
-from typing import Optional, Sequence, Union
+from typing import Any, Optional, Sequence, Union
 
 import flax.linen as nn
 import jax.numpy as jnp
@@ -94,6 +97,8 @@ class DCGANGenerator(nn.Module):
   batch_norm_epsilon: float = 1e-5
   # Standard deviation of N(0, std) kernel initialisation (Radford: 0.02); None: LeCun normal.
   init_std: Optional[float] = None
+  # Compute dtype of every layer (parameters stay float32).
+  dtype: Any = jnp.float32
   # Set by the data-parallel step so BatchNorm uses statistics of the global batch.
   axis_name: Optional[str] = None
 
@@ -106,7 +111,8 @@ class DCGANGenerator(nn.Module):
 
   def _normalize_and_activate(self, x, train):
     norm = nn.BatchNorm(use_running_average=not train, momentum=self.batch_norm_momentum,
-                        epsilon=self.batch_norm_epsilon, axis_name=self.axis_name)
+                        epsilon=self.batch_norm_epsilon, dtype=self.dtype,
+                        axis_name=self.axis_name)
     if self.batch_norm_after_activation:
       return norm(self._activation(x))
     return self._activation(norm(x))
@@ -114,7 +120,8 @@ class DCGANGenerator(nn.Module):
   def _extra_conv(self, x, kernel, kernel_init):
     if not self.extra_convs:
       return x
-    x = nn.Conv(x.shape[-1], (kernel, kernel), padding="SAME", kernel_init=kernel_init)(x)
+    x = nn.Conv(x.shape[-1], (kernel, kernel), padding="SAME", kernel_init=kernel_init,
+                dtype=self.dtype)(x)
     return self._activation(x)
 
   @nn.compact
@@ -129,15 +136,15 @@ class DCGANGenerator(nn.Module):
 
     x = z.reshape((z.shape[0], 1, 1, z.shape[-1]))
     x = nn.ConvTranspose(self.features[0], base, strides=base, padding="VALID",
-                         kernel_init=kernel_init)(x)
+                         kernel_init=kernel_init, dtype=self.dtype)(x)
     x = self._extra_conv(self._normalize_and_activate(x, train), kernel_sizes[0], kernel_init)
     for features, stride, kernel in zip(self.features[1:], strides, kernel_sizes):
       x = nn.ConvTranspose(features, (kernel, kernel), strides=(stride, stride), padding="SAME",
-                           kernel_init=kernel_init)(x)
+                           kernel_init=kernel_init, dtype=self.dtype)(x)
       x = self._extra_conv(self._normalize_and_activate(x, train), kernel, kernel_init)
     x = nn.ConvTranspose(channels, (kernel_sizes[-1],) * 2, strides=(strides[-1],) * 2,
-                         padding="SAME", kernel_init=kernel_init)(x)
-    return jnp.tanh(_center_crop(x, height, width))
+                         padding="SAME", kernel_init=kernel_init, dtype=self.dtype)(x)
+    return jnp.tanh(_center_crop(x, height, width).astype(jnp.float32))
 
 
 class DCGANDiscriminator(nn.Module):
@@ -162,6 +169,7 @@ class DCGANDiscriminator(nn.Module):
   batch_norm_momentum: float = 0.9
   batch_norm_epsilon: float = 1e-5
   init_std: Optional[float] = None
+  dtype: Any = jnp.float32
   axis_name: Optional[str] = None
 
   def _layer(self, layer, x, train):
@@ -180,11 +188,12 @@ class DCGANDiscriminator(nn.Module):
     for i, (features, stride, kernel, pool) in enumerate(
         zip(self.features, strides, kernel_sizes, pool_sizes)):
       conv = nn.Conv(features, (kernel, kernel), strides=(stride, stride), padding="SAME",
-                     kernel_init=kernel_init)
+                     kernel_init=kernel_init, dtype=self.dtype)
       x = self._layer(conv, x, train)
       if self.batch_norm and i > 0:
         x = nn.BatchNorm(use_running_average=not train, momentum=self.batch_norm_momentum,
-                         epsilon=self.batch_norm_epsilon, axis_name=self.axis_name)(x)
+                         epsilon=self.batch_norm_epsilon, dtype=self.dtype,
+                         axis_name=self.axis_name)(x)
       x = nn.leaky_relu(x, self.leaky_relu_slope)
       if pool is not None and pool > 1:
         x = nn.max_pool(x, (pool, pool), strides=(pool, pool), padding="SAME")
@@ -192,6 +201,7 @@ class DCGANDiscriminator(nn.Module):
         x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
     x = x.reshape((x.shape[0], -1))
     for features in self.hidden_features:
-      x = self._layer(nn.Dense(features, kernel_init=kernel_init), x, train)
+      x = self._layer(nn.Dense(features, kernel_init=kernel_init, dtype=self.dtype), x, train)
       x = nn.leaky_relu(x, self.leaky_relu_slope)
-    return self._layer(nn.Dense(1, kernel_init=kernel_init), x, train)[:, 0]
+    logits = self._layer(nn.Dense(1, kernel_init=kernel_init, dtype=self.dtype), x, train)
+    return logits[:, 0].astype(jnp.float32)

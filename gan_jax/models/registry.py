@@ -2,6 +2,8 @@
 
 import math
 
+import jax.numpy as jnp
+
 from gan_jax.errors import UserError
 from gan_jax.models import dcgan, mlp
 
@@ -14,17 +16,19 @@ def _per_layer(value):
   return value if isinstance(value, int) else tuple(value)
 
 
-def _create_mlp(model_config, image_shape):
+def _create_mlp(model_config, image_shape, dtype):
   generator = mlp.MLPGenerator(
       image_shape=tuple(image_shape),
       hidden_features=tuple(model_config.generator_features),
       leaky_relu_slope=model_config.leaky_relu_slope,
       batch_norm_momentum=model_config.batch_norm_momentum,
       batch_norm_epsilon=model_config.batch_norm_epsilon,
+      dtype=dtype,
   )
   discriminator = mlp.MLPDiscriminator(
       hidden_features=tuple(model_config.discriminator_features),
       leaky_relu_slope=model_config.leaky_relu_slope,
+      dtype=dtype,
   )
   return generator, discriminator
 
@@ -54,13 +58,14 @@ def check_dcgan_shapes(model_config, image_shape):
                       "or a single int.")
 
 
-def _create_dcgan(model_config, image_shape):
+def _create_dcgan(model_config, image_shape, dtype):
   check_dcgan_shapes(model_config, image_shape)
   shared = dict(
       leaky_relu_slope=model_config.leaky_relu_slope,
       batch_norm_momentum=model_config.batch_norm_momentum,
       batch_norm_epsilon=model_config.batch_norm_epsilon,
       init_std=model_config.init_std,
+      dtype=dtype,
   )
   generator = dcgan.DCGANGenerator(
       image_shape=tuple(image_shape),
@@ -87,7 +92,7 @@ def _create_dcgan(model_config, image_shape):
   return generator, discriminator
 
 
-# Model name -> function (config.model, image_shape) -> (generator, discriminator).
+# Model name -> function (config.model, image_shape, dtype) -> (generator, discriminator).
 MODELS = {
     "mlp": _create_mlp,
     "dcgan": _create_dcgan,
@@ -101,11 +106,16 @@ OUTPUT_RANGES = {
 }
 
 
-def create_models(model_config, image_shape):
+# `config.dtype` -> the modules' compute dtype (parameters are always float32).
+DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
+
+
+def create_models(model_config, image_shape, dtype="float32"):
   """Returns (generator, discriminator) modules for `model_config` and the data's image shape.
 
   Args:
     model_config: the `config.model` ConfigDict (or any mapping with `name` and the module fields).
     image_shape: (height, width, channels) of the training images.
+    dtype: compute dtype, a key of `DTYPES` (`config.dtype`); parameters stay float32.
   """
-  return MODELS[model_config.name](model_config, image_shape)
+  return MODELS[model_config.name](model_config, image_shape, DTYPES[dtype])
