@@ -32,7 +32,7 @@ test: data
 
 bench: $(VENV)/.installed
 	$(PY) -m pip install -q -e '.[bench]'
-	$(PY) benchmarks/mlp_cpu.py
+	PYTHONPATH=. $(PY) benchmarks/train_step.py --model=mlp,dcgan28 --batch_size=64 --dtype=float32,bfloat16 --compare=torch
 
 clean:
 	rm -rf $(VENV) runs

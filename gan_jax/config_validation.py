@@ -258,6 +258,10 @@ def _validate_speed(config):
   _require(dtype in registry.DTYPES, "dtype", dtype, f"choose one of {tuple(registry.DTYPES)}")
   share = config.get("share_generator_forward", False)
   _require(isinstance(share, bool), "share_generator_forward", share, "it must be True or False")
+  if share:
+    _require(config.n_discriminator_steps == 1, "n_discriminator_steps",
+             config.n_discriminator_steps, "config.share_generator_forward=True shares one "
+             "generator forward between one D and one G update; set it to 1")
   steps = config.get("steps_per_dispatch", 1)
   _require(isinstance(steps, int) and not isinstance(steps, bool) and steps > 0,
            "steps_per_dispatch", steps, "it must be a positive integer")

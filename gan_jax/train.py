@@ -260,7 +260,8 @@ def train_and_evaluate(config, workdir):
   step_impl = functools.partial(
       train_step.train_step, loss=config.loss, generator_loss=config.generator_loss,
       gradient_penalty_weight=config.gradient_penalty_weight,
-      n_discriminator_steps=config.n_discriminator_steps)
+      n_discriminator_steps=config.n_discriminator_steps,
+      share_generator_forward=config.get("share_generator_forward", False))
   if config.get("nonfinite_policy", "stop") == "skip":
     step_impl = nonfinite.skip_nonfinite_updates(step_impl)
   step_fn = data_parallel.parallelize_train_step(step_impl, mesh,

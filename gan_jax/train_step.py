@@ -79,16 +79,21 @@ def _discriminator_metrics(loss_value, real_logits, fake_logits, penalty, loss):
 
 
 def discriminator_update(state, real_images, rng, loss="bce", gradient_penalty_weight=0.0,
-                         axis_name=None):
-  """One discriminator (critic) step on a real batch and a fresh generated batch."""
+                         axis_name=None, generated=None):
+  """One discriminator (critic) step on a real batch and a fresh generated batch.
+
+  `generated`: (images, G's new batch_stats) of a generator forward the caller already ran
+  (`share_generator_forward`); None draws and generates a fresh batch here.
+  """
   if gradient_penalty_weight and getattr(state.discriminator.module, "batch_norm", False):
     raise ValueError("The gradient penalty is per example; use a discriminator without BatchNorm.")
   latent_rng, dropout_rng = jax.random.split(rng)
   num = real_images.shape[0]
-  z = sample_latents(latent_rng, num, state.latent_dim, axis_name)
-  fake_images, generator_stats = _apply(
-      state.generator, state.generator.variables(), z, train=True, rng=dropout_rng,
-      axis_name=axis_name)
+  if generated is None:
+    z = sample_latents(latent_rng, num, state.latent_dim, axis_name)
+    generated = _apply(state.generator, state.generator.variables(), z, train=True,
+                       rng=dropout_rng, axis_name=axis_name)
+  fake_images, generator_stats = generated
   fake_images = lax.stop_gradient(fake_images)
   discriminator = state.discriminator
 
@@ -153,8 +158,46 @@ def generator_update(state, num, rng, generator_loss="non_saturating", loss="bce
   return state.replace(generator=generator), metrics
 
 
+def shared_forward_updates(state, real_images, rng, loss="bce", generator_loss="non_saturating",
+                           gradient_penalty_weight=0.0, axis_name=None):
+  """One D and one G update from a single generator forward (PyTorch's DCGAN example).
+
+  D learns on the detached fakes; G then backpropagates through the same fakes (the forward's
+  saved activations, `jax.vjp`) against the updated D. One G forward a step instead of two. What
+  changes against `discriminator_update` + `generator_update`: G's update reuses D's latents
+  and dropout mask, its BatchNorm sees one batch per step (moving statistics updated once, not
+  twice), and its BatchNorm statistics are those of the generated batch D saw.
+  """
+  latent_rng, dropout_rng = jax.random.split(jax.random.fold_in(rng, 0))
+  z = sample_latents(latent_rng, real_images.shape[0], state.latent_dim, axis_name)
+  generator = state.generator
+
+  def generate(params):
+    return _apply(generator, {**generator.variables(), "params": params}, z, train=True,
+                  rng=dropout_rng, axis_name=axis_name)
+
+  fake_images, generator_vjp, generator_stats = jax.vjp(generate, generator.params, has_aux=True)
+  state, d_metrics = discriminator_update(
+      state, real_images, jax.random.fold_in(rng, 1), loss=loss,
+      gradient_penalty_weight=gradient_penalty_weight, axis_name=axis_name,
+      generated=(fake_images, generator_stats))
+
+  def loss_fn(images):
+    fake_logits, _ = _apply(state.discriminator, state.discriminator.variables(), images,
+                            train=True, rng=jax.random.fold_in(rng, 2), axis_name=axis_name)
+    return losses.generator_loss(fake_logits, generator_loss, loss)
+
+  value, image_grads = jax.value_and_grad(loss_fn)(fake_images)
+  (grads,) = generator_vjp(image_grads)
+  generator = state.generator.apply_gradients(_pmean(grads, axis_name))
+  fake_mean, fake_std = _moments(fake_images, axis_name)
+  g_metrics = {"g_loss": _pmean(value, axis_name), "fake_mean": fake_mean, "fake_std": fake_std}
+  return state.replace(generator=generator), {**d_metrics, **g_metrics}
+
+
 def train_step(state, batch, rng, *, loss="bce", generator_loss="non_saturating",
-               gradient_penalty_weight=0.0, n_discriminator_steps=1, axis_name=None):
+               gradient_penalty_weight=0.0, n_discriminator_steps=1,
+               share_generator_forward=False, axis_name=None):
   """`n_discriminator_steps` discriminator updates, then one generator update.
 
   Args:
@@ -168,6 +211,8 @@ def train_step(state, batch, rng, *, loss="bce", generator_loss="non_saturating"
     generator_loss: for loss="bce": "non_saturating" or "minimax".
     gradient_penalty_weight: weight of the WGAN-GP penalty in the discriminator's loss (0: off).
     n_discriminator_steps: discriminator updates per generator update (WGAN's n_critic).
+    share_generator_forward: one generator forward for both updates (`shared_forward_updates`;
+      needs n_discriminator_steps=1).
     axis_name: the mapped device axis when run under `shard_map`/`pmap`, else None.
 
   Returns:
@@ -188,6 +233,15 @@ def train_step(state, batch, rng, *, loss="bce", generator_loss="non_saturating"
   update = functools.partial(discriminator_update, loss=loss,
                              gradient_penalty_weight=gradient_penalty_weight,
                              axis_name=axis_name)
+  if share_generator_forward:
+    if n_discriminator_steps != 1:
+      raise ValueError("share_generator_forward needs n_discriminator_steps=1.")
+    state, metrics = shared_forward_updates(
+        state, real_batches[0], rng, loss=loss, generator_loss=generator_loss,
+        gradient_penalty_weight=gradient_penalty_weight, axis_name=axis_name)
+    real_mean, real_std = _moments(real_batches[0], axis_name)
+    metrics = {**metrics, "real_mean": real_mean, "real_std": real_std}
+    return state.replace(step=state.step + 1), metrics
   if n_discriminator_steps == 1:
     state, d_metrics = update(state, real_batches[0], discriminator_rng)
   else:

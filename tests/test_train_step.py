@@ -429,3 +429,19 @@ def test_donated_state_is_deleted_by_the_parallel_step():
   new_state, _ = step(state, batch, jax.random.key(0))
   assert all(leaf.is_deleted() for leaf in jax.tree_util.tree_leaves(state.generator.params))
   assert not any(leaf.is_deleted() for leaf in jax.tree_util.tree_leaves(new_state))
+
+
+def test_shared_generator_forward_two_devices_equal_one_device_and_differ_from_two_forwards():
+  step_fn = functools.partial(train_step.train_step, share_generator_forward=True)
+  state = _tiny_state("mlp", "float32", tx=optax.sgd(0.1))
+  (state_1, metrics_1), (state_2, metrics_2) = (
+      _run_on(devices, step_fn, state, 1, 16) for devices in (jax.devices()[:1], jax.devices()[:2]))
+  _assert_finite((state_1, metrics_1))
+  _assert_states_close(state_1, state_2, 1e-5)
+  _assert_states_close(metrics_1, metrics_2, 1e-5)
+  separate, _ = _run_on(jax.devices()[:1], train_step.train_step, state, 1, 16)
+  assert not np.allclose(separate.generator.params["Dense_0"]["kernel"],
+                         state_1.generator.params["Dense_0"]["kernel"])
+  with pytest.raises(ValueError, match="n_discriminator_steps=1"):
+    train_step.train_step(state, _synthetic_batch(16), jax.random.key(0),
+                          share_generator_forward=True, n_discriminator_steps=2)
