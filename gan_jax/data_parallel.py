@@ -39,6 +39,10 @@ def scan_steps(step_fn):
 
   The state after k entries is that of k calls of `step_fn` (the step folds `state.step` into
   the rng); the metrics come back stacked, one row per step, so every step's are kept.
+  For accelerators, where a call's launch and host round trip cost as much as a small step: on
+  XLA:CPU the loop body ran ~5x slower than the same step jitted alone (28x28 DCGAN, 2 cores:
+  0.57 vs 3.0 steps/s at 10 steps per call; unrolled, 1.7 vs 2.4 steps/s after 120 s of
+  compilation), so keep `steps_per_dispatch=1` there.
   """
 
   def multi_step(state, batches, rng, **kwargs):
