@@ -59,6 +59,13 @@ def _set(config, field, value):
     (dcgan_fashion_mnist, "model.init_std", 0.0, "config.model.init_std=0.0 is invalid"),
     (dcgan_fashion_mnist, "data.image_size", 12,
      "config.model.generator_strides=(2, 2) up-sample by 4"),
+    (wgan_fashion_mnist, "share_generator_forward", True,
+     "config.n_discriminator_steps=5 is invalid: config.share_generator_forward=True shares one "
+     "generator forward between one D and one G update; set it to 1"),
+    (dcgan_fashion_mnist, "steps_per_dispatch", 0,
+     "config.steps_per_dispatch=0 is invalid: it must be a positive integer"),
+    (dcgan_fashion_mnist, "dtype", "bf16",
+     "config.dtype='bf16' is invalid: choose one of ('float32', 'bfloat16')"),
 ])
 def test_bad_model_loss_and_optimizer_values(base, field, value, message):
   config = base.get_config()
