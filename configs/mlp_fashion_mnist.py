@@ -33,6 +33,12 @@ def get_config():
   # BatchNorm moving-average momentum and epsilon (the article's Keras values).
   config.model.batch_norm_momentum = 0.8
   config.model.batch_norm_epsilon = 1e-3
+  # G's hidden activation: "leaky_relu" (article) or "relu".
+  config.model.generator_activation = "leaky_relu"
+  # G's output: "sigmoid" (pixels in [0, 1]), "tanh" ([-1, 1]) or "linear" (2-D points).
+  config.model.generator_output_activation = "sigmoid"
+  # D's hidden units: 1 = Dense + LeakyReLU (article); k > 1 = linear maxout over k pieces.
+  config.model.discriminator_maxout_pieces = 1
 
   config.optimizer = ml_collections.ConfigDict()
   # Separate optimizers of this kind for G and D.
@@ -53,6 +59,9 @@ def get_config():
   config.discriminator_weight_clip = ml_collections.config_dict.placeholder(float)
   # Discriminator updates per generator update (each on its own real batch).
   config.n_discriminator_steps = 1
+  # PacGAN (Lin et al. 2018): D judges `pack` samples at once, joined along channels (1 = off).
+  # The batch per device must be divisible by it.
+  config.pack = 1
 
   # Global batch size (images per discriminator update), split over all devices.
   config.batch_size = 64

@@ -5,7 +5,7 @@ import json
 from gan_jax import losses, nonfinite, optimizers
 from gan_jax.data import offline, settings as data_settings, synthetic
 from gan_jax.errors import UserError
-from gan_jax.models import dcgan, registry
+from gan_jax.models import dcgan, mlp, registry
 
 
 def _require(condition, field, value, what):
@@ -36,17 +36,32 @@ def validate_config(config, num_devices):
                 "sample_every_steps", "checkpoint_every_steps", "keep_checkpoints",
                 "model.latent_dim", "num_sample_images"):
     _positive_int(config, field)
-  output_range = registry.OUTPUT_RANGES[config.model.name]
-  _require(tuple(config.data.value_range) == output_range, "data.value_range",
-           config.data.value_range,
-           f"the {config.model.name!r} generator's outputs lie in {output_range}; use that range")
+  _validate_model_common(config.model)
+  if config.model.name == "mlp":
+    _validate_mlp(config.model)
+  output_range = registry.output_range(config.model)
+  if data_settings.DataSettings.from_config(config.data).resolved_source == "toy2d":
+    _require(output_range is None, "model.generator_output_activation",
+             config.model.get("generator_output_activation"),
+             "2-D points are unbounded: use an 'mlp' model with 'linear' output "
+             "(configs/toy2d_ring8.py)")
+  elif output_range is not None:
+    _require(tuple(config.data.value_range) == output_range, "data.value_range",
+             config.data.value_range,
+             f"the {config.model.name!r} generator's outputs lie in {output_range}; use that "
+             "range")
   _validate_loss(config)
   _validate_optimizer(config.optimizer)
-  _validate_model_common(config.model)
   if config.model.name == "dcgan":
     _validate_dcgan(config)
   _require(config.batch_size % num_devices == 0, "batch_size", config.batch_size,
            f"it must be divisible by the number of devices ({num_devices})")
+  pack = config.get("pack", 1)
+  _require(isinstance(pack, int) and not isinstance(pack, bool) and pack >= 1, "pack", pack,
+           "it must be an integer >= 1 (1 = no packing; PacGAN uses 2-4)")
+  _require(config.batch_size // num_devices % pack == 0, "pack", pack,
+           f"each device's batch ({config.batch_size // num_devices} of batch_size="
+           f"{config.batch_size} on {num_devices} devices) must be divisible by it")
   _require(isinstance(config.seed, int), "seed", config.seed, "it must be an integer")
   _validate_evaluation(config)
   distributed = config.get("distributed")
@@ -225,6 +240,19 @@ def _validate_evaluation(config):
   split = evaluation.get("reference_split")
   _require(split in (None, "train", "test"), "evaluation.reference_split", split,
            "choose None, 'train' or 'test'")
+
+
+def _validate_mlp(model):
+  activation = model.get("generator_activation", "leaky_relu")
+  _require(activation in mlp.ACTIVATIONS, "model.generator_activation", activation,
+           f"choose one of {mlp.ACTIVATIONS}")
+  output = model.get("generator_output_activation", "sigmoid")
+  _require(output in mlp.OUTPUT_ACTIVATIONS, "model.generator_output_activation", output,
+           f"choose one of {tuple(mlp.OUTPUT_ACTIVATIONS)}")
+  pieces = model.get("discriminator_maxout_pieces", 1)
+  _require(isinstance(pieces, int) and not isinstance(pieces, bool) and pieces >= 1,
+           "model.discriminator_maxout_pieces", pieces,
+           "it must be an integer >= 1 (1 = Dense + LeakyReLU)")
 
 
 def _validate_model_common(model):

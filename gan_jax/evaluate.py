@@ -55,7 +55,7 @@ SAMPLE_KEYS = ("images", "image")
 
 
 def _image_shape(config, dataset, reference):
-  if dataset in mixtures.MIXTURES:
+  if dataset in mixtures.MIXTURES or dataset == "toy2d":
     return (2,)
   if dataset == "stacked_mnist":
     return (28, 28, 3)
@@ -124,7 +124,9 @@ def run_evaluation(workdir=None, samples=None, dataset=None, num_samples=None, v
       dataset, reference,
       num_samples=len(sample_array) if sample_array is not None else num_samples,
       value_range=value_range, reference_split=reference_split, extractor=extractor,
-      inception_weights=inception_weights, seed=seed)
+      inception_weights=inception_weights, seed=seed,
+      mixture=(mixtures.from_data_config(config.data)
+               if dataset == "toy2d" and config is not None else None))
   if sample_array is not None:
     result = evaluator.evaluate_samples(sample_array)
     result.record["samples_file"] = os.path.abspath(samples)

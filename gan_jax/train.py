@@ -21,6 +21,7 @@ from gan_jax import checkpointing, config_validation, data_parallel, images, inp
 from gan_jax import nonfinite, optimizers, train_state, train_step
 from gan_jax.errors import UserError
 from gan_jax.evaluation import evaluator as evaluator_lib
+from gan_jax.evaluation import mixtures, plots
 from gan_jax.evaluation import reference as reference_lib
 from gan_jax.models import registry
 
@@ -61,7 +62,7 @@ def build_state(config, image_shape, rng):
   generator_tx, discriminator_tx = optimizers.create_optimizers(config)
   return train_state.create_train_state(
       rng, generator, discriminator, generator_tx, discriminator_tx,
-      latent_dim=config.model.latent_dim, image_shape=image_shape)
+      latent_dim=config.model.latent_dim, image_shape=image_shape, pack=config.get("pack", 1))
 
 
 @functools.partial(jax.jit, static_argnums=0)
@@ -117,9 +118,16 @@ class PreemptionNotice:
       signal.signal(signal.SIGTERM, self._previous)
 
 
-def write_sample_grid(state, fixed_z, step, workdir, writer, value_range):
-  """Every process generates (the state is global); process 0 writes the PNG and summary."""
-  grid = images.make_grid(images.to_uint8(generate(state, fixed_z), value_range))
+def write_sample_grid(state, fixed_z, step, workdir, writer, value_range, mixture=None):
+  """Every process generates (the state is global); process 0 writes the PNG and summary.
+
+  For 2-D points (`mixture` given) the "grid" is a scatter plot over the mixture's centres.
+  """
+  samples = generate(state, fixed_z)
+  if mixture is not None:
+    grid = plots.mixture_scatter_image(np.asarray(samples), mixture, title=f"step {step}")
+  else:
+    grid = images.make_grid(images.to_uint8(samples, value_range))
   if jax.process_index() == 0:
     images.save_png(grid, os.path.join(workdir, "samples", f"step_{step:06d}.png"))
   writer.write_images(step, {"samples": grid[None]})
@@ -135,8 +143,8 @@ def evaluation_dataset(config, image_shape):
   data = config.data
   if data.get("source") == "stacked_mnist" or data.name == "stacked_mnist":
     return "stacked_mnist"
-  if data.get("source") == "toy2d":
-    return "toy2d_ring8" if data.toy2d.layout == "ring" else "toy2d_grid25"
+  if data.get("source") == "toy2d" or data.name == "toy2d":
+    return "toy2d"
   if data.name in evaluator_lib.CLASS_NAMES and tuple(image_shape) == (28, 28, 1):
     return data.name
   if config.evaluation.get("inception_weights"):
@@ -162,7 +170,8 @@ def create_evaluator(config, image_shape):
   return evaluator_lib.Evaluator(
       dataset, reference, num_samples=evaluation.get("num_samples"),
       value_range=tuple(config.data.value_range), reference_split=split, extractor=extractor,
-      inception_weights=evaluation.get("inception_weights"), seed=config.seed)
+      inception_weights=evaluation.get("inception_weights"), seed=config.seed,
+      mixture=mixtures.from_data_config(config.data) if dataset == "toy2d" else None)
 
 
 def write_evaluation(evaluator, state, step, workdir, writer, sharding):
@@ -233,19 +242,22 @@ def train_and_evaluate(config, workdir):
   step_impl = functools.partial(
       train_step.train_step, loss=config.loss, generator_loss=config.generator_loss,
       gradient_penalty_weight=config.gradient_penalty_weight,
-      n_discriminator_steps=config.n_discriminator_steps)
+      n_discriminator_steps=config.n_discriminator_steps, pack=config.get("pack", 1))
   if config.get("nonfinite_policy", "stop") == "skip":
     step_impl = nonfinite.skip_nonfinite_updates(step_impl)
   step_fn = data_parallel.parallelize_train_step(step_impl, mesh)
   fixed_z = global_normal(sample_rng, (config.num_sample_images, config.model.latent_dim),
                           replicated)
   evaluator = create_evaluator(config, train_input.info.image_shape)
+  # 2-D points are shown as a scatter plot over the mixture instead of an image grid.
+  mixture = (mixtures.from_data_config(config.data)
+             if evaluation_dataset(config, train_input.info.image_shape) == "toy2d" else None)
 
   writer = metric_writers.create_default_writer(workdir, just_logging=jax.process_index() > 0)
   report_progress = periodic_actions.ReportProgress(
       num_train_steps=config.num_train_steps, writer=writer)
   if start_step == 0:
-    write_sample_grid(state, fixed_z, 0, workdir, writer, value_range)
+    write_sample_grid(state, fixed_z, 0, workdir, writer, value_range, mixture)
 
   # Main train loop.
   logging.info("Training from step %d to %d.", start_step, config.num_train_steps)
@@ -276,7 +288,7 @@ def train_and_evaluate(config, workdir):
           interval = nonfinite.init_interval()
       if step % config.sample_every_steps == 0 or is_last:
         with report_progress.timed("samples"):
-          write_sample_grid(state, fixed_z, step, workdir, writer, value_range)
+          write_sample_grid(state, fixed_z, step, workdir, writer, value_range, mixture)
       if evaluator is not None and not preempted and (
           step % config.eval_every_steps == 0 or is_last):
         with report_progress.timed("eval"):

@@ -54,7 +54,7 @@ def _init_network(rng, module, tx, example_input):
 
 
 def create_train_state(rng, generator, discriminator, generator_tx, discriminator_tx, *,
-                       latent_dim, image_shape):
+                       latent_dim, image_shape, pack=1):
   """Initialises both networks and their optimizers.
 
   Args:
@@ -64,7 +64,8 @@ def create_train_state(rng, generator, discriminator, generator_tx, discriminato
     generator_tx: optax transformation updating the generator.
     discriminator_tx: optax transformation updating the discriminator.
     latent_dim: size of the generator's latent vector z.
-    image_shape: (height, width, channels) of the images.
+    image_shape: (height, width, channels) of the images ((2,) for 2-D points).
+    pack: PacGAN's number of samples D judges jointly; D's input has `pack` times the channels.
 
   Returns:
     A `GANState` at step 0.
@@ -76,7 +77,7 @@ def create_train_state(rng, generator, discriminator, generator_tx, discriminato
           generator_rng, generator, generator_tx, jnp.zeros((1, latent_dim), jnp.float32)),
       discriminator=_init_network(
           discriminator_rng, discriminator, discriminator_tx,
-          jnp.zeros((1, *image_shape), jnp.float32)),
+          jnp.zeros((1, *image_shape[:-1], pack * image_shape[-1]), jnp.float32)),
       latent_dim=latent_dim,
   )
 

@@ -40,6 +40,21 @@ def sample_latents(rng, num, latent_dim, axis_name=None):
       lambda key, n: jax.random.normal(key, (n, latent_dim), jnp.float32), rng, num, axis_name)
 
 
+def pack_samples(x, pack):
+  """PacGAN packing: each group of `pack` consecutive samples becomes one input of D.
+
+  [n, ..., C] -> [n / pack, ..., pack * C]: images are stacked along channels, 2-D points (or
+  any flat vectors) concatenated. Lin et al. 2018, "PacGAN: The power of two samples in
+  generative adversarial networks": a discriminator judging several samples jointly sees a lack
+  of diversity that it cannot see in one sample, which penalises mode collapse.
+  """
+  if pack == 1:
+    return x
+  grouped = x.reshape((x.shape[0] // pack, pack) + x.shape[1:])
+  grouped = jnp.moveaxis(grouped, 1, -2)  # [n / pack, ..., pack, C]
+  return grouped.reshape(grouped.shape[:-2] + (pack * x.shape[-1],))
+
+
 def _apply(network, variables, x, *, train, rng, axis_name):
   """Runs one network; returns (output, new batch_stats) with BatchNorm synced over the axis.
 
@@ -79,7 +94,7 @@ def _discriminator_metrics(loss_value, real_logits, fake_logits, penalty, loss):
 
 
 def discriminator_update(state, real_images, rng, loss="bce", gradient_penalty_weight=0.0,
-                         axis_name=None):
+                         pack=1, axis_name=None):
   """One discriminator (critic) step on a real batch and a fresh generated batch."""
   if gradient_penalty_weight and getattr(state.discriminator.module, "batch_norm", False):
     raise ValueError("The gradient penalty is per example; use a discriminator without BatchNorm.")
@@ -90,6 +105,7 @@ def discriminator_update(state, real_images, rng, loss="bce", gradient_penalty_w
       state.generator, state.generator.variables(), z, train=True, rng=dropout_rng,
       axis_name=axis_name)
   fake_images = lax.stop_gradient(fake_images)
+  real_images, fake_images = pack_samples(real_images, pack), pack_samples(fake_images, pack)
   discriminator = state.discriminator
 
   def critic(params, batch_stats, images, key):
@@ -111,7 +127,7 @@ def discriminator_update(state, real_images, rng, loss="bce", gradient_penalty_w
     penalty = None
     if gradient_penalty_weight:
       mix = _per_device_draw(lambda key, n: jax.random.uniform(key, (n,)),
-                             jax.random.fold_in(latent_rng, 1), num, axis_name)
+                             jax.random.fold_in(latent_rng, 1), num // pack, axis_name)
       penalty = losses.gradient_penalty(
           lambda x: critic(params, batch_stats, x, dropout_rng)[0], real_images, fake_images,
           mix)
@@ -128,7 +144,7 @@ def discriminator_update(state, real_images, rng, loss="bce", gradient_penalty_w
   return state, _pmean(metrics, axis_name)
 
 
-def generator_update(state, num, rng, generator_loss="non_saturating", loss="bce",
+def generator_update(state, num, rng, generator_loss="non_saturating", loss="bce", pack=1,
                      axis_name=None):
   """One generator step against the current discriminator (which is not updated)."""
   latent_rng, dropout_rng = jax.random.split(rng)
@@ -140,8 +156,9 @@ def generator_update(state, num, rng, generator_loss="non_saturating", loss="bce
     fake_images, batch_stats = _apply(
         generator, variables, z, train=True, rng=dropout_rng, axis_name=axis_name)
     # D's BatchNorm statistics (if any) are only updated by the discriminator's own step.
-    fake_logits, _ = _apply(state.discriminator, state.discriminator.variables(), fake_images,
-                            train=True, rng=dropout_rng, axis_name=axis_name)
+    fake_logits, _ = _apply(state.discriminator, state.discriminator.variables(),
+                            pack_samples(fake_images, pack), train=True, rng=dropout_rng,
+                            axis_name=axis_name)
     value = losses.generator_loss(fake_logits, generator_loss, loss)
     return value, (fake_images, batch_stats)
 
@@ -154,7 +171,7 @@ def generator_update(state, num, rng, generator_loss="non_saturating", loss="bce
 
 
 def train_step(state, batch, rng, *, loss="bce", generator_loss="non_saturating",
-               gradient_penalty_weight=0.0, n_discriminator_steps=1, axis_name=None):
+               gradient_penalty_weight=0.0, n_discriminator_steps=1, pack=1, axis_name=None):
   """`n_discriminator_steps` discriminator updates, then one generator update.
 
   Args:
@@ -168,6 +185,8 @@ def train_step(state, batch, rng, *, loss="bce", generator_loss="non_saturating"
     generator_loss: for loss="bce": "non_saturating" or "minimax".
     gradient_penalty_weight: weight of the WGAN-GP penalty in the discriminator's loss (0: off).
     n_discriminator_steps: discriminator updates per generator update (WGAN's n_critic).
+    pack: PacGAN's m: D judges groups of `pack` samples joined by `pack_samples` (1: off); the
+      state's discriminator must be built for packed inputs (`create_train_state(pack=...)`).
     axis_name: the mapped device axis when run under `shard_map`/`pmap`, else None.
 
   Returns:
@@ -186,7 +205,7 @@ def train_step(state, batch, rng, *, loss="bce", generator_loss="non_saturating"
   real_batches = jnp.swapaxes(
       images.reshape((-1, n_discriminator_steps) + images.shape[1:]), 0, 1)
   update = functools.partial(discriminator_update, loss=loss,
-                             gradient_penalty_weight=gradient_penalty_weight,
+                             gradient_penalty_weight=gradient_penalty_weight, pack=pack,
                              axis_name=axis_name)
   if n_discriminator_steps == 1:
     state, d_metrics = update(state, real_batches[0], discriminator_rng)
@@ -199,7 +218,7 @@ def train_step(state, batch, rng, *, loss="bce", generator_loss="non_saturating"
     d_metrics = jax.tree_util.tree_map(lambda m: m[-1], all_metrics)
   state, g_metrics = generator_update(
       state, real_batches.shape[1], generator_rng, generator_loss=generator_loss, loss=loss,
-      axis_name=axis_name)
+      pack=pack, axis_name=axis_name)
   real_mean, real_std = _moments(real_batches[-1], axis_name)
   metrics = {**d_metrics, **g_metrics, "real_mean": real_mean, "real_std": real_std}
   return state.replace(step=state.step + 1), metrics

@@ -15,16 +15,20 @@ def _per_layer(value):
 
 
 def _create_mlp(model_config, image_shape):
+  # .get: configs written before these fields existed keep the article's choices.
   generator = mlp.MLPGenerator(
       image_shape=tuple(image_shape),
       hidden_features=tuple(model_config.generator_features),
       leaky_relu_slope=model_config.leaky_relu_slope,
+      activation=model_config.get("generator_activation", "leaky_relu"),
+      output_activation=model_config.get("generator_output_activation", "sigmoid"),
       batch_norm_momentum=model_config.batch_norm_momentum,
       batch_norm_epsilon=model_config.batch_norm_epsilon,
   )
   discriminator = mlp.MLPDiscriminator(
       hidden_features=tuple(model_config.discriminator_features),
       leaky_relu_slope=model_config.leaky_relu_slope,
+      maxout_pieces=model_config.get("discriminator_maxout_pieces", 1),
   )
   return generator, discriminator
 
@@ -94,11 +98,15 @@ MODELS = {
 }
 
 
-# Model name -> range of the generator's outputs (sigmoid / tanh), which the data must match.
-OUTPUT_RANGES = {
-    "mlp": (0.0, 1.0),
-    "dcgan": (-1.0, 1.0),
-}
+# Output activation -> range of the generator's outputs, which the data must match.
+_ACTIVATION_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "linear": None}
+
+
+def output_range(model_config):
+  """(low, high) of the generator's outputs, or None when they are unbounded (linear)."""
+  if model_config.name == "dcgan":
+    return _ACTIVATION_RANGES["tanh"]
+  return _ACTIVATION_RANGES[model_config.get("generator_output_activation", "sigmoid")]
 
 
 def create_models(model_config, image_shape):
