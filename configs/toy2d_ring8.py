@@ -45,12 +45,12 @@ def get_config():
   config.optimizer.b2 = 0.999
 
   config.batch_size = 100
-  config.num_train_steps = 10_000
+  config.num_train_steps = 5_000
   config.log_every_steps = 500
-  config.sample_every_steps = 1_000
+  config.sample_every_steps = 500
   # Points in each scatter plot (samples/step_XXXXXX.png).
   config.num_sample_images = 1_000
-  config.checkpoint_every_steps = 5_000
+  config.checkpoint_every_steps = 1_000
   # Modes and high-quality share on 2,500 samples, at the end.
-  config.eval_every_steps = 10_000
+  config.eval_every_steps = 5_000
   return config

@@ -85,6 +85,16 @@ RESUMABLE_CHANGES = ("num_train_steps", "log_every_steps", "sample_every_steps",
                      "evaluation.")
 
 
+# Fields added after runs were saved, with the value that reproduces what those runs did: a
+# saved config.json without the field resumes under that value without a complaint.
+ADDED_FIELD_DEFAULTS = {
+    "pack": 1,
+    "model.generator_activation": "leaky_relu",
+    "model.generator_output_activation": "sigmoid",
+    "model.discriminator_maxout_pieces": 1,
+}
+
+
 def _flatten(tree, prefix=""):
   if isinstance(tree, dict):
     items = {}
@@ -109,6 +119,8 @@ def resume_differences(saved_config, config):
            for allowed in RESUMABLE_CHANGES):
       continue
     old, new = saved.get(field, "<absent>"), current.get(field, "<absent>")
+    if old == "<absent>" and field in ADDED_FIELD_DEFAULTS:
+      old = ADDED_FIELD_DEFAULTS[field]
     if old != new:
       lines.append(f"  {field}: {old!r} in the saved run -> {new!r} now")
   return lines

@@ -1,15 +1,17 @@
 """Model, loss and optimizer checks: one UserError naming the field, before anything runs."""
 
 import importlib
+import json
 
 import pytest
 
-from configs import dcgan_fashion_mnist, wgan_fashion_mnist
+from configs import dcgan_fashion_mnist, mlp_fashion_mnist, wgan_fashion_mnist
 from gan_jax import config_validation, input_pipeline
 from gan_jax.errors import UserError
 
 CONFIGS = ("default", "mlp_fashion_mnist", "mlp_mnist", "dcgan_fashion_mnist", "dcgan_mnist",
-           "dcgan64", "dcgan_rps", "wgan_fashion_mnist", "wgan_food101")
+           "dcgan64", "dcgan_rps", "wgan_fashion_mnist", "wgan_food101", "toy2d_ring8",
+           "toy2d_grid25", "stacked_mnist")
 
 
 @pytest.mark.parametrize("name", CONFIGS)
@@ -70,3 +72,14 @@ def test_bad_model_loss_and_optimizer_values(base, field, value, message):
   with pytest.raises(UserError) as e:
     config_validation.validate_config(config, num_devices=1)
   assert message in str(e.value)
+
+
+def test_runs_saved_before_a_field_existed_resume_under_its_old_behaviour():
+  """A config.json without `pack` (or the MLP options) matches pack=1 (and the article's MLP)."""
+  config = mlp_fashion_mnist.get_config()
+  saved = json.loads(config.to_json_best_effort())
+  del saved["pack"], saved["model"]["generator_output_activation"]
+  assert config_validation.resume_differences(saved, config) == []
+  config.pack = 4
+  assert config_validation.resume_differences(saved, config) == [
+      "  pack: 1 in the saved run -> 4 now"]

@@ -10,7 +10,7 @@ import optax
 import pytest
 
 from configs import dcgan64, dcgan_fashion_mnist, dcgan_mnist, dcgan_rps, wgan_fashion_mnist
-from configs import wgan_food101
+from configs import stacked_mnist, wgan_food101
 from gan_jax import constraints, data_parallel, losses, train, train_state
 from gan_jax import train_step
 from gan_jax.models import mlp, registry
@@ -273,6 +273,7 @@ CONFIGS = {
     "dcgan_rps": (dcgan_rps, (300, 300, 3)),
     "wgan_fashion_mnist": (wgan_fashion_mnist, (28, 28, 1)),
     "wgan_food101": (wgan_food101, (64, 64, 3)),
+    "stacked_mnist": (stacked_mnist, (28, 28, 3)),
 }
 
 
