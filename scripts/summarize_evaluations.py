@@ -96,7 +96,7 @@ def main():
   groups = []
   for group in args.groups:
     label, _, pattern = group.partition("=")
-    workdirs = sorted(glob.glob(pattern))
+    workdirs = sorted(p for p in glob.glob(pattern) if os.path.isdir(p))
     if not pattern or not workdirs:
       raise SystemExit(f"error: {group!r}: give label=glob matching at least one workdir.")
     groups.append((label, workdirs))
