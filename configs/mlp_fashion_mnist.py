@@ -53,6 +53,13 @@ def get_config():
   config.discriminator_weight_clip = ml_collections.config_dict.placeholder(float)
   # Discriminator updates per generator update (each on its own real batch).
   config.n_discriminator_steps = 1
+  # Exponential moving average of the generator's weights, updated after every generator update
+  # with this decay (e.g. 0.999) and used for sample grids, evaluation and `gan_jax.generate`;
+  # None or 0 = off (the articles train without one).
+  config.ema_decay = ml_collections.config_dict.placeholder(float)
+  # Class-conditional GAN on the data's labels: label embedding appended to z in G, projection
+  # discriminator (docs/models.md); sample grids get one row per class.
+  config.conditional = False
 
   # Global batch size (images per discriminator update), split over all devices.
   config.batch_size = 64

@@ -49,6 +49,11 @@ def validate_config(config, num_devices):
            f"it must be divisible by the number of devices ({num_devices})")
   _require(isinstance(config.seed, int), "seed", config.seed, "it must be an integer")
   _validate_evaluation(config)
+  ema_decay = config.get("ema_decay")
+  _require(ema_decay is None or (_number(ema_decay) and 0 <= ema_decay < 1), "ema_decay",
+           ema_decay, "it must be in [0, 1), e.g. 0.999 (None or 0: no EMA)")
+  _require(isinstance(config.get("conditional", False), bool), "conditional",
+           config.get("conditional"), "it must be True or False")
   distributed = config.get("distributed")
   if distributed is not None:
     timeout = distributed.get("initialization_timeout_s")
