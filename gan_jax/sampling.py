@@ -408,10 +408,10 @@ def class_names(dataset):
   return evaluator.CLASS_NAMES.get(dataset)
 
 
-def classify_samples(generator, dataset, num, seed=0, batch_size=500):
-  """(classes [num], probabilities [num, K]) of samples 0 .. num-1 of `seed`, by the shipped
-  classifier of `dataset`."""
-  images = sample(generator, num, seed=seed, batch_size=batch_size, dtype="float32")
+def classify_samples(generator, dataset, num, seed=0, batch_size=500, label=None):
+  """(classes [num], probabilities [num, K]) of samples 0 .. num-1 of `seed` (of class `label`
+  for a conditional generator, see `sample`), by the shipped classifier of `dataset`."""
+  images = sample(generator, num, seed=seed, batch_size=batch_size, dtype="float32", label=label)
   return predict_classes(dataset, images, generator.value_range, batch_size)
 
 

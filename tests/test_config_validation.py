@@ -59,6 +59,11 @@ def _set(config, field, value):
     (dcgan_fashion_mnist, "model.init_std", 0.0, "config.model.init_std=0.0 is invalid"),
     (dcgan_fashion_mnist, "data.image_size", 12,
      "config.model.generator_strides=(2, 2) up-sample by 4"),
+    (dcgan_fashion_mnist, "ema_decay", 1.0,
+     "config.ema_decay=1.0 is invalid: it must be in [0, 1), e.g. 0.999"),
+    (dcgan_fashion_mnist, "ema_decay", -0.1, "config.ema_decay=-0.1 is invalid"),
+    (dcgan_fashion_mnist, "conditional", "yes",
+     "config.conditional='yes' is invalid: it must be True or False"),
 ])
 def test_bad_model_loss_and_optimizer_values(base, field, value, message):
   config = base.get_config()
