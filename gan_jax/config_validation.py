@@ -75,6 +75,11 @@ RESUMABLE_CHANGES = ("num_train_steps", "log_every_steps", "sample_every_steps",
                      "evaluation.")
 
 
+# Fields added after runs were saved, with the value an older config.json (which lacks them)
+# trained under: such a run resumes when the field is still at that value.
+ADDED_FIELD_DEFAULTS = {"ema_decay": None, "conditional": False}
+
+
 def _flatten(tree, prefix=""):
   if isinstance(tree, dict):
     items = {}
@@ -91,7 +96,7 @@ def resume_differences(saved_config, config):
     saved_config: the dict a run wrote to `<workdir>/config.json`.
     config: the ConfigDict of the run that wants to resume.
   """
-  saved = _flatten(saved_config)
+  saved = {**ADDED_FIELD_DEFAULTS, **_flatten(saved_config)}
   current = _flatten(json.loads(config.to_json_best_effort()))
   lines = []
   for field in sorted(saved.keys() | current.keys()):

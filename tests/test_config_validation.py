@@ -1,6 +1,7 @@
 """Model, loss and optimizer checks: one UserError naming the field, before anything runs."""
 
 import importlib
+import json
 
 import pytest
 
@@ -75,3 +76,19 @@ def test_bad_model_loss_and_optimizer_values(base, field, value, message):
   with pytest.raises(UserError) as e:
     config_validation.validate_config(config, num_devices=1)
   assert message in str(e.value)
+
+
+def test_ema_and_conditional_decide_whether_a_run_resumes():
+  config = dcgan_fashion_mnist.get_config()
+  saved = json.loads(config.to_json_best_effort())
+  assert config_validation.resume_differences(saved, config) == []
+  config.ema_decay = 0.999
+  config.conditional = True
+  assert config_validation.resume_differences(saved, config) == [
+      "  conditional: False in the saved run -> True now",
+      "  ema_decay: None in the saved run -> 0.999 now"]
+  # A config.json written before the fields existed resumes under their defaults only.
+  del saved["ema_decay"], saved["conditional"]
+  assert len(config_validation.resume_differences(saved, config)) == 2
+  config.ema_decay, config.conditional = None, False
+  assert config_validation.resume_differences(saved, config) == []
