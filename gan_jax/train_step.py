@@ -11,7 +11,8 @@ the WGAN-GP interpolation weights; dropout masks differ per device (as they diff
 
 Class-conditional networks (`module.num_classes` > 0) take labels: D sees the real batch with its
 labels and generated images with the labels they were generated for, drawn uniformly (like the
-latents, one global draw); G's update draws its own.
+latents, one global draw); G's update draws its own. When the generator's state keeps an EMA of
+its weights, `NetworkState.apply_gradients` updates it after each generator update.
 """
 
 import functools
@@ -141,8 +142,7 @@ def discriminator_update(state, real_images, rng, loss="bce", gradient_penalty_w
                              jax.random.fold_in(latent_rng, 1), num, axis_name)
       penalty = losses.gradient_penalty(
           lambda x: critic(params, batch_stats, x, dropout_rng, real_labels)[0], real_images,
-          fake_images,
-          mix)
+          fake_images, mix)
       value = value + gradient_penalty_weight * penalty
     return value, (real_logits, fake_logits, batch_stats, penalty)
 
