@@ -62,6 +62,13 @@ def get_config():
   # PacGAN (Lin et al. 2018): D judges `pack` samples at once, joined along channels (1 = off).
   # The batch per device must be divisible by it.
   config.pack = 1
+  # Exponential moving average of the generator's weights, updated after every generator update
+  # with this decay (e.g. 0.999) and used for sample grids, evaluation and `gan_jax.generate`;
+  # None or 0 = off (the articles train without one).
+  config.ema_decay = ml_collections.config_dict.placeholder(float)
+  # Class-conditional GAN on the data's labels: label embedding appended to z in G, projection
+  # discriminator (docs/models.md); sample grids get one row per class.
+  config.conditional = False
 
   # Global batch size (images per discriminator update), split over all devices.
   config.batch_size = 64

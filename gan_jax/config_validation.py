@@ -62,8 +62,16 @@ def validate_config(config, num_devices):
   _require(config.batch_size // num_devices % pack == 0, "pack", pack,
            f"each device's batch ({config.batch_size // num_devices} of batch_size="
            f"{config.batch_size} on {num_devices} devices) must be divisible by it")
+  _require(pack == 1 or not config.get("conditional", False), "pack", pack,
+           "packing is for unconditional GANs (a pack has no one label); use pack=1 with "
+           "conditional=True")
   _require(isinstance(config.seed, int), "seed", config.seed, "it must be an integer")
   _validate_evaluation(config)
+  ema_decay = config.get("ema_decay")
+  _require(ema_decay is None or (_number(ema_decay) and 0 <= ema_decay < 1), "ema_decay",
+           ema_decay, "it must be in [0, 1), e.g. 0.999 (None or 0: no EMA)")
+  _require(isinstance(config.get("conditional", False), bool), "conditional",
+           config.get("conditional"), "it must be True or False")
   distributed = config.get("distributed")
   if distributed is not None:
     timeout = distributed.get("initialization_timeout_s")
@@ -85,13 +93,15 @@ RESUMABLE_CHANGES = ("num_train_steps", "log_every_steps", "sample_every_steps",
                      "evaluation.")
 
 
-# Fields added after runs were saved, with the value that reproduces what those runs did: a
-# saved config.json without the field resumes under that value without a complaint.
+# Fields added after runs were saved, with the value an older config.json (which lacks them)
+# trained under: such a run resumes when the field is still at that value.
 ADDED_FIELD_DEFAULTS = {
     "pack": 1,
     "model.generator_activation": "leaky_relu",
     "model.generator_output_activation": "sigmoid",
     "model.discriminator_maxout_pieces": 1,
+    "ema_decay": None,
+    "conditional": False,
 }
 
 
@@ -111,7 +121,7 @@ def resume_differences(saved_config, config):
     saved_config: the dict a run wrote to `<workdir>/config.json`.
     config: the ConfigDict of the run that wants to resume.
   """
-  saved = _flatten(saved_config)
+  saved = {**ADDED_FIELD_DEFAULTS, **_flatten(saved_config)}
   current = _flatten(json.loads(config.to_json_best_effort()))
   lines = []
   for field in sorted(saved.keys() | current.keys()):

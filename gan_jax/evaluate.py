@@ -135,8 +135,14 @@ def run_evaluation(workdir=None, samples=None, dataset=None, num_samples=None, v
     state, step, _ = sampling.restore_state(
         workdir, step, image_shape=_image_shape(config, dataset, reference), config=config)
     generator = sampling.generator_from_state(state, value_range, step=step, config=config)
-    result = evaluator.evaluate(
-        lambda rng, n: generator(jax.random.normal(rng, (n, generator.latent_dim))))
+
+    def draw(rng, n):
+      # A conditional generator gets uniformly drawn classes, as in the training loop.
+      labels = jax.random.randint(jax.random.fold_in(rng, 1), (n,), 0, generator.num_classes
+                                  ) if generator.num_classes else None
+      return generator(jax.random.normal(rng, (n, generator.latent_dim)), labels)
+
+    result = evaluator.evaluate(draw)
     result.record["checkpoint_step"] = step
     result.record["ema_weights"] = generator.uses_ema
     result.record["workdir"] = os.path.abspath(workdir)

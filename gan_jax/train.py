@@ -13,6 +13,7 @@ import os
 import signal
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from clu import metric_writers, periodic_actions
 from jax.experimental import multihost_utils
@@ -56,23 +57,44 @@ def check_same_run(config, workdir):
         "pass a new --workdir for the new config.")
 
 
-def build_state(config, image_shape, rng):
-  """Models, optimizers and the initial `GANState` for `config`."""
-  generator, discriminator = registry.create_models(config.model, image_shape)
+def build_state(config, image_shape, rng, num_classes=0):
+  """Models, optimizers and the initial `GANState` for `config` (conditional on `num_classes`
+  classes when > 0)."""
+  generator, discriminator = registry.create_models(config.model, image_shape, num_classes)
   generator_tx, discriminator_tx = optimizers.create_optimizers(config)
   return train_state.create_train_state(
       rng, generator, discriminator, generator_tx, discriminator_tx,
-      latent_dim=config.model.latent_dim, image_shape=image_shape, pack=config.get("pack", 1))
+      latent_dim=config.model.latent_dim, image_shape=image_shape,
+      pack=config.get("pack", 1), ema_decay=config.get("ema_decay"))
+
+
+def conditioning_classes(config, info):
+  """Number of classes the networks are conditioned on: 0 unless config.conditional."""
+  if not config.get("conditional"):
+    return 0
+  if not info.num_classes or info.num_classes < 2:
+    raise UserError(f"config.conditional=True but {info.source} has no class labels; use a "
+                    "labelled dataset (mnist, fashion_mnist, rock_paper_scissors, ...) or set "
+                    "--config.conditional=False.")
+  return info.num_classes
 
 
 @functools.partial(jax.jit, static_argnums=0)
-def _generate(module, variables, z):
-  return module.apply(variables, z, train=False)
+def _generate(module, variables, z, labels):
+  return module.apply(variables, z, *(() if labels is None else (labels,)), train=False)
 
 
-def generate(state, z):
-  """Generator output for latents z, BatchNorm in inference mode (moving statistics)."""
-  return _generate(state.generator.module, state.generator.variables(), z)
+def generate(state, z, labels=None):
+  """Generator output for latents z (and class labels, if conditional), with the EMA weights when
+  the state keeps them; BatchNorm in inference mode (moving statistics)."""
+  return _generate(state.generator.module, state.generator.inference_variables(), z, labels)
+
+
+def class_grid_inputs(fixed_z, num_classes):
+  """(z, labels) of a grid with one row per class and the same latents in every row."""
+  num_columns = max(1, fixed_z.shape[0] // num_classes)
+  z = jnp.tile(fixed_z[:num_columns], (num_classes, 1))
+  return z, jnp.repeat(jnp.arange(num_classes, dtype=jnp.int32), num_columns)
 
 
 def _nonfinite_error(step, metrics):
@@ -121,13 +143,19 @@ class PreemptionNotice:
 def write_sample_grid(state, fixed_z, step, workdir, writer, value_range, mixture=None):
   """Every process generates (the state is global); process 0 writes the PNG and summary.
 
-  For 2-D points (`mixture` given) the "grid" is a scatter plot over the mixture's centres.
+  A conditional generator's grid has one row per class, the same latents in every row. For 2-D
+  points (`mixture` given) the "grid" is a scatter plot over the mixture's centres.
   """
-  samples = generate(state, fixed_z)
+  num_classes = getattr(state.generator.module, "num_classes", 0)
   if mixture is not None:
-    grid = plots.mixture_scatter_image(np.asarray(samples), mixture, title=f"step {step}")
+    grid = plots.mixture_scatter_image(np.asarray(generate(state, fixed_z)), mixture,
+                                       title=f"step {step}")
+  elif num_classes:
+    z, labels = class_grid_inputs(fixed_z, num_classes)
+    grid = images.make_grid(images.to_uint8(generate(state, z, labels), value_range),
+                            num_rows=num_classes)
   else:
-    grid = images.make_grid(images.to_uint8(samples, value_range))
+    grid = images.make_grid(images.to_uint8(generate(state, fixed_z), value_range))
   if jax.process_index() == 0:
     images.save_png(grid, os.path.join(workdir, "samples", f"step_{step:06d}.png"))
   writer.write_images(step, {"samples": grid[None]})
@@ -176,8 +204,16 @@ def create_evaluator(config, image_shape):
 
 def write_evaluation(evaluator, state, step, workdir, writer, sharding):
   """Every metric of the evaluator to TensorBoard ("eval/...") and evaluation/step_XXXXXX.json."""
-  result = evaluator.evaluate(
-      lambda rng, num: generate(state, global_normal(rng, (num, state.latent_dim), sharding)))
+  num_classes = getattr(state.generator.module, "num_classes", 0)
+
+  def sample(rng, num):
+    z = global_normal(rng, (num, state.latent_dim), sharding)
+    # A conditional generator is evaluated on uniformly drawn classes.
+    labels = jax.jit(lambda key: jax.random.randint(key, (num,), 0, num_classes),
+                     out_shardings=sharding)(jax.random.fold_in(rng, 1)) if num_classes else None
+    return generate(state, z, labels)
+
+  result = evaluator.evaluate(sample)
   writer.write_scalars(step, {f"eval/{k}": v for k, v in result.scalars.items()})
   if result.images:
     writer.write_images(step, {f"eval/{k}": v[None] for k, v in result.images.items()})
@@ -226,7 +262,9 @@ def train_and_evaluate(config, workdir):
   replicated = data_parallel.replicated(mesh)
   # Built by a jitted function with replicated outputs: each process holds its part of one
   # global state (with one process, simply the state on every device).
-  state = jax.jit(functools.partial(build_state, config, train_input.info.image_shape),
+  num_classes = conditioning_classes(config, train_input.info)
+  state = jax.jit(functools.partial(build_state, config, train_input.info.image_shape,
+                                    num_classes=num_classes),
                   out_shardings=replicated)(init_rng)
   checkpointer = checkpointing.Checkpointer(
       os.path.join(os.path.abspath(workdir), "checkpoints"), config.checkpoint_every_steps,
@@ -236,8 +274,9 @@ def train_and_evaluate(config, workdir):
   save_config(config, workdir)
 
   # This process's rows of each global batch, put on the devices two batches ahead.
+  keys = ("image", "label") if num_classes else ("image",)
   batches = data_parallel.prefetch_to_device(
-      ({"image": b["image"]} for b in train_input.batches(start_step)),
+      ({key: b[key] for key in keys} for b in train_input.batches(start_step)),
       data_parallel.batch_sharded(mesh))
   step_impl = functools.partial(
       train_step.train_step, loss=config.loss, generator_loss=config.generator_loss,

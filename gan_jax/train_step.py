@@ -8,6 +8,11 @@ With `axis_name` set, the step runs per device on its shard of the global batch:
 BatchNorm statistics and metrics are averaged over the axis and the latents are sliced from one
 global draw, so N devices compute what 1 device computes on the whole batch. The same holds for
 the WGAN-GP interpolation weights; dropout masks differ per device (as they differ per example).
+
+Class-conditional networks (`module.num_classes` > 0) take labels: D sees the real batch with its
+labels and generated images with the labels they were generated for, drawn uniformly (like the
+latents, one global draw); G's update draws its own. When the generator's state keeps an EMA of
+its weights, `NetworkState.apply_gradients` updates it after each generator update.
 """
 
 import functools
@@ -55,22 +60,41 @@ def pack_samples(x, pack):
   return grouped.reshape(grouped.shape[:-2] + (pack * x.shape[-1],))
 
 
-def _apply(network, variables, x, *, train, rng, axis_name):
+def sample_labels(rng, num, num_classes, axis_name=None):
+  """Uniform class labels in [0, num_classes); under a device axis, this device's slice."""
+  return _per_device_draw(
+      lambda key, n: jax.random.randint(key, (n,), 0, num_classes, jnp.int32), rng, num,
+      axis_name)
+
+
+def _num_classes(state):
+  return getattr(state.generator.module, "num_classes", 0)
+
+
+def _fake_labels(state, latent_rng, num, axis_name):
+  """Labels for a generated batch (None for an unconditional GAN)."""
+  if not _num_classes(state):
+    return None
+  return sample_labels(jax.random.fold_in(latent_rng, 2), num, _num_classes(state), axis_name)
+
+
+def _apply(network, variables, x, *, train, rng, axis_name, labels=None):
   """Runs one network; returns (output, new batch_stats) with BatchNorm synced over the axis.
 
   "batch_stats" holds BatchNorm's moving statistics and spectral normalisation's power-iteration
   vectors; both are updated in training mode.
   """
   module = network.module
+  inputs = (x,) if labels is None else (x, labels)
   if axis_name is not None:
     module = module.clone(axis_name=axis_name)
     # Different dropout masks on each device's examples, as on one device.
     rng = jax.random.fold_in(rng, lax.axis_index(axis_name))
   if "batch_stats" in variables and train:
     out, updates = module.apply(
-        variables, x, train=True, rngs={"dropout": rng}, mutable=["batch_stats"])
+        variables, *inputs, train=True, rngs={"dropout": rng}, mutable=["batch_stats"])
     return out, updates["batch_stats"]
-  out = module.apply(variables, x, train=train, rngs={"dropout": rng})
+  out = module.apply(variables, *inputs, train=train, rngs={"dropout": rng})
   return out, network.batch_stats
 
 
@@ -94,25 +118,29 @@ def _discriminator_metrics(loss_value, real_logits, fake_logits, penalty, loss):
 
 
 def discriminator_update(state, real_images, rng, loss="bce", gradient_penalty_weight=0.0,
-                         pack=1, axis_name=None):
-  """One discriminator (critic) step on a real batch and a fresh generated batch."""
+                         pack=1, axis_name=None, real_labels=None):
+  """One discriminator (critic) step on a real batch and a fresh generated batch.
+
+  A conditional critic's gradient penalty is taken with the real labels at the interpolates.
+  """
   if gradient_penalty_weight and getattr(state.discriminator.module, "batch_norm", False):
     raise ValueError("The gradient penalty is per example; use a discriminator without BatchNorm.")
   latent_rng, dropout_rng = jax.random.split(rng)
   num = real_images.shape[0]
   z = sample_latents(latent_rng, num, state.latent_dim, axis_name)
+  fake_labels = _fake_labels(state, latent_rng, num, axis_name)
   fake_images, generator_stats = _apply(
       state.generator, state.generator.variables(), z, train=True, rng=dropout_rng,
-      axis_name=axis_name)
+      axis_name=axis_name, labels=fake_labels)
   fake_images = lax.stop_gradient(fake_images)
   real_images, fake_images = pack_samples(real_images, pack), pack_samples(fake_images, pack)
   discriminator = state.discriminator
 
-  def critic(params, batch_stats, images, key):
+  def critic(params, batch_stats, images, key, labels):
     variables = {"params": params, "batch_stats": batch_stats} if batch_stats else {
         "params": params}
     return _apply(discriminator.replace(batch_stats=batch_stats), variables, images, train=True,
-                  rng=key, axis_name=axis_name)
+                  rng=key, axis_name=axis_name, labels=labels)
 
   def loss_fn(params):
     # Real and generated images in separate calls, as in the DCGAN and WGAN reference code:
@@ -120,17 +148,17 @@ def discriminator_update(state, real_images, rng, loss="bce", gradient_penalty_w
     # one mixed batch it learns on mixed statistics, and G, judged on generated-only
     # statistics, got no useful gradient: a WGAN stuck at noise.)
     real_logits, batch_stats = critic(params, discriminator.batch_stats, real_images,
-                                      jax.random.fold_in(dropout_rng, 0))
+                                      jax.random.fold_in(dropout_rng, 0), real_labels)
     fake_logits, batch_stats = critic(params, batch_stats, fake_images,
-                                      jax.random.fold_in(dropout_rng, 1))
+                                      jax.random.fold_in(dropout_rng, 1), fake_labels)
     value = losses.discriminator_loss(real_logits, fake_logits, loss)
     penalty = None
     if gradient_penalty_weight:
       mix = _per_device_draw(lambda key, n: jax.random.uniform(key, (n,)),
                              jax.random.fold_in(latent_rng, 1), num // pack, axis_name)
       penalty = losses.gradient_penalty(
-          lambda x: critic(params, batch_stats, x, dropout_rng)[0], real_images, fake_images,
-          mix)
+          lambda x: critic(params, batch_stats, x, dropout_rng, real_labels)[0], real_images,
+          fake_images, mix)
       value = value + gradient_penalty_weight * penalty
     return value, (real_logits, fake_logits, batch_stats, penalty)
 
@@ -149,16 +177,17 @@ def generator_update(state, num, rng, generator_loss="non_saturating", loss="bce
   """One generator step against the current discriminator (which is not updated)."""
   latent_rng, dropout_rng = jax.random.split(rng)
   z = sample_latents(latent_rng, num, state.latent_dim, axis_name)
+  labels = _fake_labels(state, latent_rng, num, axis_name)
   generator = state.generator
 
   def loss_fn(params):
     variables = {**generator.variables(), "params": params}
     fake_images, batch_stats = _apply(
-        generator, variables, z, train=True, rng=dropout_rng, axis_name=axis_name)
+        generator, variables, z, train=True, rng=dropout_rng, axis_name=axis_name, labels=labels)
     # D's BatchNorm statistics (if any) are only updated by the discriminator's own step.
     fake_logits, _ = _apply(state.discriminator, state.discriminator.variables(),
                             pack_samples(fake_images, pack), train=True, rng=dropout_rng,
-                            axis_name=axis_name)
+                            axis_name=axis_name, labels=labels)
     value = losses.generator_loss(fake_logits, generator_loss, loss)
     return value, (fake_images, batch_stats)
 
@@ -177,8 +206,8 @@ def train_step(state, batch, rng, *, loss="bce", generator_loss="non_saturating"
   Args:
     state: a `GANState`.
     batch: {"image": [n_discriminator_steps * batch_size, H, W, C]} (this device's shard under an
-      axis); each discriminator update sees its own `batch_size` real images (update k: rows
-      k, k + n, ...).
+      axis), and "label" [n_discriminator_steps * batch_size] for conditional networks; each
+      discriminator update sees its own `batch_size` real images (update k: rows k, k + n, ...).
     rng: the run's base PRNG key; the step folds in `state.step`, so the same key can be passed at
       every step and a resumed run draws the same noise as an uninterrupted one.
     loss: "bce", "wasserstein", "hinge" or "least_squares" (see `gan_jax.losses`).
@@ -202,19 +231,22 @@ def train_step(state, batch, rng, *, loss="bce", generator_loss="non_saturating"
   # Update k takes rows k, k + n, k + 2n, ... (n = n_discriminator_steps): under a device axis
   # every shard holds its part of each update's batch, so N devices train on exactly the batches
   # 1 device does (contiguous blocks would give each update different images per device count).
-  real_batches = jnp.swapaxes(
-      images.reshape((-1, n_discriminator_steps) + images.shape[1:]), 0, 1)
+  split = lambda x: jnp.swapaxes(x.reshape((-1, n_discriminator_steps) + x.shape[1:]), 0, 1)
+  real_batches = split(images)
+  real_labels = split(batch["label"]) if _num_classes(state) else None
   update = functools.partial(discriminator_update, loss=loss,
                              gradient_penalty_weight=gradient_penalty_weight, pack=pack,
                              axis_name=axis_name)
   if n_discriminator_steps == 1:
-    state, d_metrics = update(state, real_batches[0], discriminator_rng)
+    state, d_metrics = update(state, real_batches[0], discriminator_rng,
+                              real_labels=None if real_labels is None else real_labels[0])
   else:
     rngs = jax.random.split(discriminator_rng, n_discriminator_steps)
     # Unrolled: as a rolled loop, XLA:CPU ran the DCGAN critic updates 4-6x slower (small
     # Fashion-MNIST DCGAN, 2 cores: 0.45 vs 2.6 steps/s at n = 5); n is small (WGAN: 5).
-    state, all_metrics = lax.scan(lambda s, xs: update(s, *xs), state, (real_batches, rngs),
-                                  unroll=True)
+    state, all_metrics = lax.scan(
+        lambda s, xs: update(s, xs[0], xs[1], real_labels=xs[2]), state,
+        (real_batches, rngs, real_labels), unroll=True)
     d_metrics = jax.tree_util.tree_map(lambda m: m[-1], all_metrics)
   state, g_metrics = generator_update(
       state, real_batches.shape[1], generator_rng, generator_loss=generator_loss, loss=loss,

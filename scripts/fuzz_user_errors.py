@@ -69,6 +69,8 @@ BAD_VALUES = {
     "model.batch_norm_momentum": [1.5, -0.1],
     "model.batch_norm_epsilon": [0.0, -1e-3],
     "distributed.initialization_timeout_s": [0, -5],
+    "ema_decay": [1.0, 1.5, -0.1, "slow"],
+    "conditional": ["maybe", 2],
 }
 
 

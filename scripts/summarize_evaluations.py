@@ -12,6 +12,7 @@ import argparse
 import glob
 import json
 import os
+import sys
 
 import numpy as np
 
@@ -44,8 +45,8 @@ def final_record(workdir, step=None):
   if step is not None:
     paths = [p for p in paths if p.endswith(f"step_{step:06d}.json")]
   if not paths:
-    raise SystemExit(f"error: no evaluation JSON in {workdir}/evaluation"
-                     + (f" for step {step}" if step is not None else "") + ".")
+    raise FileNotFoundError(f"no evaluation JSON in {workdir}/evaluation"
+                            + (f" for step {step}" if step is not None else ""))
   with open(paths[-1]) as f:
     record = json.load(f)
   return int(os.path.basename(paths[-1])[5:11]), record
@@ -55,7 +56,14 @@ def summarize(groups, metrics=None, step=None):
   """[(label, num_runs, steps, {metric: (mean, std)})] for `groups` = [(label, [workdirs])]."""
   rows = []
   for label, workdirs in groups:
-    per_run = [final_record(w, step) for w in workdirs]
+    per_run = []
+    for workdir in workdirs:
+      try:
+        per_run.append(final_record(workdir, step))
+      except FileNotFoundError as e:  # A run still training: leave it out, say so.
+        print(f"note: {e}", file=sys.stderr)
+    if not per_run:
+      raise SystemExit(f"error: no run of {label!r} has an evaluation yet.")
     values = [record_scalars(record) for _, record in per_run]
     names = metrics or sorted(set.intersection(*(set(v) for v in values)))
     stats = {}
@@ -64,7 +72,7 @@ def summarize(groups, metrics=None, step=None):
       if len(column):
         std = float(np.std(column, ddof=1)) if len(column) > 1 else float("nan")
         stats[name] = (float(np.mean(column)), std)
-    rows.append((label, len(workdirs), sorted({s for s, _ in per_run}), stats))
+    rows.append((label, len(per_run), sorted({s for s, _ in per_run}), stats))
   return rows
 
 

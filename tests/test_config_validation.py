@@ -61,6 +61,11 @@ def _set(config, field, value):
     (dcgan_fashion_mnist, "model.init_std", 0.0, "config.model.init_std=0.0 is invalid"),
     (dcgan_fashion_mnist, "data.image_size", 12,
      "config.model.generator_strides=(2, 2) up-sample by 4"),
+    (dcgan_fashion_mnist, "ema_decay", 1.0,
+     "config.ema_decay=1.0 is invalid: it must be in [0, 1), e.g. 0.999"),
+    (dcgan_fashion_mnist, "ema_decay", -0.1, "config.ema_decay=-0.1 is invalid"),
+    (dcgan_fashion_mnist, "conditional", "yes",
+     "config.conditional='yes' is invalid: it must be True or False"),
 ])
 def test_bad_model_loss_and_optimizer_values(base, field, value, message):
   config = base.get_config()
@@ -83,3 +88,19 @@ def test_runs_saved_before_a_field_existed_resume_under_its_old_behaviour():
   config.pack = 4
   assert config_validation.resume_differences(saved, config) == [
       "  pack: 1 in the saved run -> 4 now"]
+
+
+def test_ema_and_conditional_decide_whether_a_run_resumes():
+  config = dcgan_fashion_mnist.get_config()
+  saved = json.loads(config.to_json_best_effort())
+  assert config_validation.resume_differences(saved, config) == []
+  config.ema_decay = 0.999
+  config.conditional = True
+  assert config_validation.resume_differences(saved, config) == [
+      "  conditional: False in the saved run -> True now",
+      "  ema_decay: None in the saved run -> 0.999 now"]
+  # A config.json written before the fields existed resumes under their defaults only.
+  del saved["ema_decay"], saved["conditional"]
+  assert len(config_validation.resume_differences(saved, config)) == 2
+  config.ema_decay, config.conditional = None, False
+  assert config_validation.resume_differences(saved, config) == []

@@ -103,3 +103,10 @@ def test_packing_leaves_the_generator_alone():
   for a, b in zip(jax.tree_util.tree_leaves(packed.generator.params),
                   jax.tree_util.tree_leaves(plain.generator.params)):
     np.testing.assert_array_equal(a, b)
+
+
+def test_packing_and_conditioning_do_not_mix():
+  config = mlp_fashion_mnist.get_config()
+  config.pack, config.conditional = 2, True
+  with pytest.raises(UserError, match="packing is for unconditional GANs"):
+    config_validation.validate_config(config, 1)

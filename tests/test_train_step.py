@@ -330,3 +330,95 @@ def test_batch_norm_critic_sees_generated_images_as_a_batch_of_their_own():
                             mutable=["batch_stats"])
   np.testing.assert_allclose(float(metrics["d_fake"]), float(jnp.mean(alone)), rtol=1e-4)
   assert not np.allclose(mixed[8:], alone, rtol=0.05)  # a mixed batch would give other values
+
+
+# ---------------------------------------------------------------------------------------------
+# Class-conditional networks and the EMA of the generator's weights.
+
+NUM_CLASSES = 3
+
+
+def _tiny_mlp_state(num_classes=0, ema_decay=None, tx=None):
+  generator, discriminator = mlp.MLPGenerator(image_shape=TINY_SHAPE, hidden_features=(8,)), (
+      mlp.MLPDiscriminator(hidden_features=(8,)))
+  if num_classes:
+    generator = generator.clone(num_classes=num_classes, label_features=4)
+    discriminator = discriminator.clone(num_classes=num_classes)
+  tx = tx or optax.adam(1e-2)
+  return train_state.create_train_state(
+      jax.random.key(0), generator, discriminator, tx, tx, latent_dim=4, image_shape=TINY_SHAPE,
+      ema_decay=ema_decay)
+
+
+def _labelled_batch(num, seed=0):
+  images = jax.random.uniform(jax.random.key(seed), (num, *TINY_SHAPE))
+  return {"image": images,
+          "label": jax.random.randint(jax.random.key(seed + 100), (num,), 0, NUM_CLASSES)}
+
+
+def test_conditional_step_trains_every_parameter_including_the_label_embeddings():
+  state = _tiny_mlp_state(NUM_CLASSES)
+  new_state, metrics = jax.jit(train_step.train_step)(state, _labelled_batch(16),
+                                                       jax.random.key(1))
+  _assert_finite(metrics)
+  assert "label_embedding" in state.generator.params
+  assert "label_projection" in state.discriminator.params
+  for name in ("generator", "discriminator"):
+    before = jax.tree_util.tree_leaves(getattr(state, name).params)
+    after = jax.tree_util.tree_leaves(getattr(new_state, name).params)
+    assert all(not np.array_equal(a, b) for a, b in zip(before, after)), name
+  # The real labels reach D: other labels for the same images give another update.
+  other = {**_labelled_batch(16), "label": (_labelled_batch(16)["label"] + 1) % NUM_CLASSES}
+  other_state, _ = jax.jit(train_step.train_step)(state, other, jax.random.key(1))
+  assert not np.array_equal(
+      np.asarray(new_state.discriminator.params["label_projection"]["embedding"]),
+      np.asarray(other_state.discriminator.params["label_projection"]["embedding"]))
+
+
+def test_sampled_labels_are_one_global_draw():
+  rng = jax.random.key(5)
+  labels = train_step.sample_labels(rng, 8, NUM_CLASSES)
+  assert labels.dtype == jnp.int32 and set(np.asarray(labels)) <= set(range(NUM_CLASSES))
+  halves = jax.vmap(lambda _: train_step.sample_labels(rng, 4, NUM_CLASSES, axis_name="d"),
+                    axis_name="d")(jnp.arange(2))
+  np.testing.assert_array_equal(np.asarray(halves).ravel(), np.asarray(labels))
+
+
+def test_conditional_and_ema_two_devices_equal_one_device():
+  results = []
+  for devices in (jax.devices()[:1], jax.devices()[:2]):
+    mesh = data_parallel.create_mesh(devices)
+    step = data_parallel.parallelize_train_step(train_step.train_step, mesh)
+    state = jax.device_put(_tiny_mlp_state(NUM_CLASSES, ema_decay=0.5, tx=optax.sgd(0.1)),
+                           data_parallel.replicated(mesh))
+    for i in range(3):
+      batch = jax.device_put(_labelled_batch(8, seed=i), data_parallel.batch_sharded(mesh))
+      state, metrics = step(state, batch, jax.random.key(3))
+    results.append((state, metrics))
+  (state_1, metrics_1), (state_2, metrics_2) = results
+  _assert_states_close(state_1, state_2, 1e-5)
+  _assert_states_close(metrics_1, metrics_2, 1e-5)
+
+
+def test_ema_does_not_change_training_and_averages_the_generator():
+  """The same steps with and without an EMA train the same networks; the EMA after two steps is
+  decay^2 * init + (1 - decay) * (decay * p1 + p2)."""
+  decay = 0.5
+  step = jax.jit(train_step.train_step)
+  states = {}
+  for ema_decay in (None, decay):
+    state = _tiny_mlp_state(ema_decay=ema_decay)
+    history = [state.generator.params]
+    for i in range(2):
+      state, _ = step(state, {"image": _labelled_batch(16, seed=i)["image"]}, jax.random.key(1))
+      history.append(state.generator.params)
+    states[ema_decay] = (state, history)
+  (plain, _), (averaged, history) = states[None], states[decay]
+  assert plain.generator.ema_params is None
+  for x, y in zip(jax.tree_util.tree_leaves((plain.generator.params, plain.discriminator)),
+                  jax.tree_util.tree_leaves((averaged.generator.params,
+                                             averaged.discriminator))):
+    np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+  expected = jax.tree_util.tree_map(
+      lambda p0, p1, p2: decay**2 * p0 + (1 - decay) * (decay * p1 + p2), *history)
+  _assert_states_close(averaged.generator.ema_params, expected, 1e-6)

@@ -33,6 +33,10 @@ Networks", 2018) wraps every discriminator layer in `nn.SpectralNorm`. Its power
 vectors live in the "batch_stats" collection next to BatchNorm's statistics, so the train state
 and step carry them without special cases; they depend only on the (replicated) weights, so all
 devices hold the same values.
+
+Class-conditional variants (`num_classes` > 0), as for the MLP (`gan_jax.models.mlp`): the label
+embedding is appended to z before the projection; D adds <embed(y), phi(x)> on its flattened
+(or last hidden) features. The projection embedding is not spectrally normalised.
 """
 
 import math
@@ -40,6 +44,8 @@ from typing import Optional, Sequence, Union
 
 import flax.linen as nn
 import jax.numpy as jnp
+
+from gan_jax.models.mlp import embed_labels, projection_logit
 
 ACTIVATIONS = ("leaky_relu", "relu")
 
@@ -96,6 +102,9 @@ class DCGANGenerator(nn.Module):
   init_std: Optional[float] = None
   # Set by the data-parallel step so BatchNorm uses statistics of the global batch.
   axis_name: Optional[str] = None
+  # Class-conditional when > 0: the labels' embedding (`label_features` numbers) is appended to z.
+  num_classes: int = 0
+  label_features: int = 50
 
   def _activation(self, x):
     if self.activation == "relu":
@@ -118,7 +127,8 @@ class DCGANGenerator(nn.Module):
     return self._activation(x)
 
   @nn.compact
-  def __call__(self, z, train: bool = True):
+  def __call__(self, z, labels=None, train: bool = True):
+    z = embed_labels(z, labels, self.num_classes, self.label_features)
     height, width, channels = self.image_shape
     strides = generator_strides(self.features, self.strides)
     kernel_sizes = _per_layer(self.kernel_sizes, len(strides), "kernel_sizes")
@@ -163,6 +173,8 @@ class DCGANDiscriminator(nn.Module):
   batch_norm_epsilon: float = 1e-5
   init_std: Optional[float] = None
   axis_name: Optional[str] = None
+  # Class-conditional (projection on the features before the logit) when > 0; labels [batch].
+  num_classes: int = 0
 
   def _layer(self, layer, x, train):
     if self.spectral_norm:
@@ -170,7 +182,7 @@ class DCGANDiscriminator(nn.Module):
     return layer(x)
 
   @nn.compact
-  def __call__(self, x, train: bool = True):
+  def __call__(self, x, labels=None, train: bool = True):
     num_blocks = len(self.features)
     strides = _per_layer(self.strides if self.strides is not None else 2, num_blocks, "strides")
     kernel_sizes = _per_layer(self.kernel_sizes, num_blocks, "kernel_sizes")
@@ -194,4 +206,5 @@ class DCGANDiscriminator(nn.Module):
     for features in self.hidden_features:
       x = self._layer(nn.Dense(features, kernel_init=kernel_init), x, train)
       x = nn.leaky_relu(x, self.leaky_relu_slope)
-    return self._layer(nn.Dense(1, kernel_init=kernel_init), x, train)[:, 0]
+    logit_layer = lambda h: self._layer(nn.Dense(1, kernel_init=kernel_init), h, train)
+    return projection_logit(logit_layer, x, labels, self.num_classes)

@@ -11,6 +11,12 @@ Layer table (article 001), with the parameter counts the tests assert:
     1,493,520 parameters incl. BN moving      533,505 parameters
     statistics (1,489,936 trainable)
 
+Class-conditional variants (`num_classes` > 0; the article's networks are the unconditional
+ones): G concatenates a learned label embedding to z (Mirza & Osindero, "Conditional Generative
+Adversarial Nets", 2014); D adds the projection term <embed(y), phi(x)> on its last hidden
+features phi(x) to the logit (Miyato & Koyama, "cGANs with Projection Discriminator", 2018).
+With `num_classes` = 0 the modules and their parameters are exactly the unconditional ones.
+
 The article's Keras code uses BatchNormalization(momentum=0.8) with Keras' epsilon of 1e-3; we keep
 both so the seed configs reproduce it. The discriminator returns logits: the sigmoid lives in the
 losses (numerically stable BCE) and in the metrics.
@@ -25,6 +31,24 @@ import jax.numpy as jnp
 # Hidden activations of the generator and the functions its output may pass through.
 ACTIVATIONS = ("leaky_relu", "relu")
 OUTPUT_ACTIVATIONS = {"sigmoid": nn.sigmoid, "tanh": jnp.tanh, "linear": lambda x: x}
+
+
+def embed_labels(z, labels, num_classes, label_features):
+  """z with a learned embedding of its class labels appended (the conditional generator's input)."""
+  if not num_classes:
+    return z
+  embedding = nn.Embed(num_classes, label_features, name="label_embedding")(labels)
+  return jnp.concatenate([z, embedding.astype(z.dtype)], axis=-1)
+
+
+def projection_logit(logit_layer, features, labels, num_classes):
+  """Unconditional logit of `features` [batch, d], plus <embed(y), features> when conditional
+  (the projection discriminator, Miyato & Koyama 2018)."""
+  logit = logit_layer(features)[:, 0]
+  if not num_classes:
+    return logit
+  embedding = nn.Embed(num_classes, features.shape[-1], name="label_projection")(labels)
+  return logit + jnp.sum(embedding * features, axis=-1)
 
 
 class MLPGenerator(nn.Module):
@@ -46,10 +70,14 @@ class MLPGenerator(nn.Module):
   # Name of the mapped device axis; set by the data-parallel step so BatchNorm computes its
   # statistics over the global batch (the same numbers on 1 or N devices).
   axis_name: Optional[str] = None
+  # Class-conditional when > 0: labels [batch] (ints in [0, num_classes)) are embedded in
+  # `label_features` numbers appended to z.
+  num_classes: int = 0
+  label_features: int = 50
 
   @nn.compact
-  def __call__(self, z, train: bool = True):
-    x = z
+  def __call__(self, z, labels=None, train: bool = True):
+    x = embed_labels(z, labels, self.num_classes, self.label_features)
     for features in self.hidden_features:
       x = nn.Dense(features)(x)
       x = (nn.relu(x) if self.activation == "relu" else
@@ -77,9 +105,11 @@ class MLPDiscriminator(nn.Module):
   leaky_relu_slope: float = 0.2
   maxout_pieces: int = 1
   axis_name: Optional[str] = None  # No cross-device statistics here; kept for a uniform interface.
+  # Class-conditional (projection on the last hidden layer) when > 0; labels [batch].
+  num_classes: int = 0
 
   @nn.compact
-  def __call__(self, x, train: bool = True):
+  def __call__(self, x, labels=None, train: bool = True):
     del train  # No dropout or BatchNorm in the article's discriminator.
     x = x.reshape((x.shape[0], -1))
     for features in self.hidden_features:
@@ -89,4 +119,4 @@ class MLPDiscriminator(nn.Module):
       else:
         x = nn.Dense(features)(x)
         x = nn.leaky_relu(x, self.leaky_relu_slope)
-    return nn.Dense(1)(x)[:, 0]
+    return projection_logit(nn.Dense(1), x, labels, self.num_classes)

@@ -109,11 +109,16 @@ def output_range(model_config):
   return _ACTIVATION_RANGES[model_config.get("generator_output_activation", "sigmoid")]
 
 
-def create_models(model_config, image_shape):
+def create_models(model_config, image_shape, num_classes=0):
   """Returns (generator, discriminator) modules for `model_config` and the data's image shape.
 
   Args:
     model_config: the `config.model` ConfigDict (or any mapping with `name` and the module fields).
     image_shape: (height, width, channels) of the training images.
+    num_classes: > 0 for class-conditional networks (labels in [0, num_classes)); 0: unconditional.
   """
-  return MODELS[model_config.name](model_config, image_shape)
+  generator, discriminator = MODELS[model_config.name](model_config, image_shape)
+  if num_classes:
+    generator = generator.clone(num_classes=num_classes)
+    discriminator = discriminator.clone(num_classes=num_classes)
+  return generator, discriminator
