@@ -121,7 +121,7 @@ def resume_differences(saved_config, config):
     saved_config: the dict a run wrote to `<workdir>/config.json`.
     config: the ConfigDict of the run that wants to resume.
   """
-  saved = {**ADDED_FIELD_DEFAULTS, **_flatten(saved_config)}
+  saved = _flatten(saved_config)
   current = _flatten(json.loads(config.to_json_best_effort()))
   lines = []
   for field in sorted(saved.keys() | current.keys()):
@@ -129,7 +129,7 @@ def resume_differences(saved_config, config):
            for allowed in RESUMABLE_CHANGES):
       continue
     old, new = saved.get(field, "<absent>"), current.get(field, "<absent>")
-    if old == "<absent>" and field in ADDED_FIELD_DEFAULTS:
+    if old == "<absent>" and new != "<absent>" and field in ADDED_FIELD_DEFAULTS:
       old = ADDED_FIELD_DEFAULTS[field]
     if old != new:
       lines.append(f"  {field}: {old!r} in the saved run -> {new!r} now")
