@@ -48,6 +48,9 @@ def validate_config(config, num_devices):
   _require(config.batch_size % num_devices == 0, "batch_size", config.batch_size,
            f"it must be divisible by the number of devices ({num_devices})")
   _require(isinstance(config.seed, int), "seed", config.seed, "it must be an integer")
+  num_seeds = config.get("num_seeds", 1)
+  _require(isinstance(num_seeds, int) and not isinstance(num_seeds, bool) and num_seeds > 0,
+           "num_seeds", num_seeds, "it must be a positive integer (GANs trained side by side)")
   _validate_evaluation(config)
   distributed = config.get("distributed")
   if distributed is not None:
@@ -68,6 +71,11 @@ RESUMABLE_CHANGES = ("num_train_steps", "log_every_steps", "sample_every_steps",
                      "distributed.", "optimizer.generator_learning_rate",
                      "optimizer.discriminator_learning_rate",
                      "evaluation.")
+
+
+# Fields added after runs were saved, with the value that reproduces those runs: a saved
+# config.json without them resumes under that value.
+DEFAULTS_OF_NEWER_FIELDS = {"num_seeds": 1}
 
 
 def _flatten(tree, prefix=""):
@@ -93,7 +101,8 @@ def resume_differences(saved_config, config):
     if any(field == allowed or (allowed.endswith(".") and field.startswith(allowed))
            for allowed in RESUMABLE_CHANGES):
       continue
-    old, new = saved.get(field, "<absent>"), current.get(field, "<absent>")
+    absent = DEFAULTS_OF_NEWER_FIELDS.get(field, "<absent>")
+    old, new = saved.get(field, absent), current.get(field, absent)
     if old != new:
       lines.append(f"  {field}: {old!r} in the saved run -> {new!r} now")
   return lines
