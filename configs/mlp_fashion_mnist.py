@@ -112,4 +112,8 @@ def get_config():
   config.nonfinite_policy = "stop"
   # Seed of initialisation, noise and data order.
   config.seed = 0
+  # Number of GANs trained side by side in one jitted step (K >= 1): GAN k is the run with seed
+  # config.seed + k (its own init, noise and data order); evaluations report mean ± std over the
+  # K (docs/api.md, "Many seeds in one run"). K > 1 costs K x the memory and compute of one.
+  config.num_seeds = 1
   return config

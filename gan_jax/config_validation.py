@@ -66,6 +66,16 @@ def validate_config(config, num_devices):
            "packing is for unconditional GANs (a pack has no one label); use pack=1 with "
            "conditional=True")
   _require(isinstance(config.seed, int), "seed", config.seed, "it must be an integer")
+  num_seeds = config.get("num_seeds", 1)
+  _require(isinstance(num_seeds, int) and not isinstance(num_seeds, bool) and num_seeds > 0,
+           "num_seeds", num_seeds, "it must be a positive integer (GANs trained side by side)")
+  if num_seeds > 1:
+    _require(not config.get("conditional", False), "num_seeds", num_seeds,
+             "several seeds in one run are not supported for conditional GANs yet; use "
+             "num_seeds=1 (one run per seed)")
+    _require(data_settings.DataSettings.from_config(config.data).resolved_source != "toy2d",
+             "num_seeds", num_seeds, "several seeds in one run are not supported for 2-D points "
+             "yet; use num_seeds=1 (one run per seed)")
   _validate_evaluation(config)
   ema_decay = config.get("ema_decay")
   _require(ema_decay is None or (_number(ema_decay) and 0 <= ema_decay < 1), "ema_decay",
@@ -102,6 +112,7 @@ ADDED_FIELD_DEFAULTS = {
     "model.discriminator_maxout_pieces": 1,
     "ema_decay": None,
     "conditional": False,
+    "num_seeds": 1,
 }
 
 

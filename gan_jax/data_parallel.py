@@ -24,11 +24,12 @@ def replicated(mesh):
   return NamedSharding(mesh, P())
 
 
-def batch_sharded(mesh):
-  return NamedSharding(mesh, P(AXIS_NAME))
+def batch_sharded(mesh, seed_axis=False):
+  """Batches split over the devices along their first axis (the second with a seed axis)."""
+  return NamedSharding(mesh, P(None, AXIS_NAME) if seed_axis else P(AXIS_NAME))
 
 
-def parallelize_train_step(step_fn, mesh, donate_state=True):
+def parallelize_train_step(step_fn, mesh, donate_state=True, seed_axis=False):
   """jit(shard_map(step_fn)): state and rng replicated, batch split along its first axis.
 
   Args:
@@ -36,6 +37,8 @@ def parallelize_train_step(step_fn, mesh, donate_state=True):
       static options bound by `functools.partial`.
     mesh: a mesh from `create_mesh`.
     donate_state: reuse the input state's buffers for the output (saves one copy of the state).
+    seed_axis: the batch has a leading seed axis (`gan_jax.seeds`), so it is split along its
+      second axis; state and rng carry the seed axis too, and stay replicated.
 
   Returns:
     A jitted function `(state, batch, rng) -> (state, metrics)` on global arrays.
@@ -46,7 +49,8 @@ def parallelize_train_step(step_fn, mesh, donate_state=True):
   # JAX would already psum them in the transpose, and the pmean would leave them N times too
   # large; the same step must also run unchanged under jax.pmap.)
   sharded = jax.shard_map(
-      per_device, mesh=mesh, in_specs=(P(), P(AXIS_NAME), P()), out_specs=(P(), P()),
+      per_device, mesh=mesh, in_specs=(P(), batch_sharded(mesh, seed_axis).spec, P()),
+      out_specs=(P(), P()),
       check_vma=False)
   return jax.jit(sharded, donate_argnums=(0,) if donate_state else ())
 

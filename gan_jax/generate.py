@@ -171,7 +171,8 @@ def _labels(generator, num, label):
   return None if label is None else np.full(num, label, np.int32)
 
 
-def run_sample(workdir, out, num=10_000, seed=0, batch_size=500, step=None, label=None):
+def run_sample(workdir, out, num=10_000, seed=0, batch_size=500, step=None, label=None,
+               seed_index=None):
   """Writes `num` samples as an .npz (`images`, uint8) or as PNG files in a folder.
 
   Returns:
@@ -186,7 +187,7 @@ def run_sample(workdir, out, num=10_000, seed=0, batch_size=500, step=None, labe
     raise UserError(f"--out={out!r}: give an .npz file (one `images` array) or a folder ending "
                     "with / (one PNG per sample).")
   _check_writable(out, folder=as_folder)
-  generator = sampling.load_generator(workdir, step)
+  generator = sampling.load_generator(workdir, step, seed_index=seed_index)
   images = sampling.sample(generator, num, seed=seed, batch_size=batch_size, label=label)
   if as_folder:
     for index, image in enumerate(images):
@@ -200,25 +201,25 @@ def run_sample(workdir, out, num=10_000, seed=0, batch_size=500, step=None, labe
           "ema": generator.uses_ema}
 
 
-def run_grid(workdir, out, num=64, seed=0, scale=2, step=None, label=None):
+def run_grid(workdir, out, num=64, seed=0, scale=2, step=None, label=None, seed_index=None):
   """Writes samples 0 .. num-1 of `seed` as a grid with each sample's index on it."""
   if num < 1:
     raise UserError(f"--num={num} is invalid: it must be a positive integer.")
   _check_png_out(out)
-  generator = sampling.load_generator(workdir, step)
+  generator = sampling.load_generator(workdir, step, seed_index=seed_index)
   images = images_lib.upscale(sampling.sample(generator, num, seed=seed, label=label), scale)
   return {"out": _save_png(images_lib.numbered_grid(images), out), "step": generator.step,
           "ema": generator.uses_ema}
 
 
-def run_classes(workdir, out, num=8, seed=0, scale=2, step=None):
+def run_classes(workdir, out, num=8, seed=0, scale=2, step=None, seed_index=None):
   """A class-conditional run's grid: one row per class (labelled with its name where the dataset
   has a shipped classifier, else its index), samples 0 .. num-1 of `seed` in the columns (the
   same latents in every row)."""
   if num < 1:
     raise UserError(f"--num={num} is invalid: it must be a positive integer.")
   _check_png_out(out)
-  generator = sampling.load_generator(workdir, step)
+  generator = sampling.load_generator(workdir, step, seed_index=seed_index)
   if not generator.num_classes:
     raise UserError("classes: this run is not class-conditional (train with "
                     "--config.conditional=True); use the grid command.")
@@ -235,7 +236,8 @@ def run_classes(workdir, out, num=8, seed=0, scale=2, step=None):
 
 
 def run_interpolate(workdir, out, pairs=None, rows=8, steps=10, method="slerp", seed=0, scale=2,
-                    gif_frames=24, gif_seconds=0.08, step=None, label=None):
+                    gif_frames=24, gif_seconds=0.08, step=None, label=None,
+                    seed_index=None):
   """One row per pair of samples, `steps` images from the first to the second; and a GIF (same
   name, .gif) walking every row back and forth in `gif_frames` steps.
 
@@ -257,7 +259,7 @@ def run_interpolate(workdir, out, pairs=None, rows=8, steps=10, method="slerp", 
       raise UserError(f"--rows={rows} is invalid: it must be a positive integer.")
     pair_refs = [((seed, 2 * r), (seed, 2 * r + 1)) for r in range(rows)]
   _check_png_out(out)
-  generator = sampling.load_generator(workdir, step)
+  generator = sampling.load_generator(workdir, step, seed_index=seed_index)
   ends = [_latents_of(pair, generator.latent_dim) for pair in pair_refs]
 
   _labels(generator, 0, label)  # Before any work.
@@ -284,7 +286,8 @@ def run_interpolate(workdir, out, pairs=None, rows=8, steps=10, method="slerp", 
 
 
 def run_arithmetic(workdir, out, expression, seed=0, scale=2, num_variants=7, noise=0.25,
-                   class_samples=3, pool=1000, step=None, label=None):
+                   class_samples=3, pool=1000, step=None, label=None,
+                   seed_index=None):
   """Latent arithmetic (Radford et al. 2015): each term's latents are averaged, the averages
   added and subtracted, and the result generated with `num_variants` noisy neighbours.
 
@@ -305,7 +308,7 @@ def run_arithmetic(workdir, out, expression, seed=0, scale=2, num_variants=7, no
     dataset = sampling.read_config(workdir).data.name
     for name in class_terms:
       class_index(dataset, name)
-  generator = sampling.load_generator(workdir, step)
+  generator = sampling.load_generator(workdir, step, seed_index=seed_index)
   _labels(generator, 0, label)
   predictions = names = None
   if class_terms:
@@ -366,6 +369,8 @@ def _define_flags():
   flags.DEFINE_integer("batch_size", 500, "Latents per generator call (does not change the "
                        "samples).")
   flags.DEFINE_integer("step", None, "Checkpoint step (default: the newest).")
+  flags.DEFINE_integer("seed_index", None, "A run of config.num_seeds = K GANs: which one, 0 .. "
+                       "K-1 (GAN k is that of seed config.seed + k; default 0).")
   flags.DEFINE_integer("scale", 2, "Pictures: enlarge each sample this many times (nearest).")
   flags.DEFINE_string("pairs", None, "interpolate: FROM-TO pairs of sample indices of --seed "
                       "(or seed:index), e.g. 3-17,5-42; default: --rows pairs 0-1, 2-3, ...")
@@ -405,7 +410,7 @@ def run_command(command, values):
   if not values.get("out"):
     raise UserError("--out is required: where to write (.npz, folder/, or .png).")
   common = dict(workdir=values["workdir"], out=values["out"], seed=values["seed"],
-                step=values["step"])
+                step=values["step"], seed_index=values.get("seed_index"))
   num = values["num"] if values["num"] is not None else DEFAULT_NUM.get(command)
   if command == "classes":
     return run_classes(num=num, scale=values["scale"], **common)

@@ -174,7 +174,18 @@ def resolve_step(workdir, step=None):
   return step
 
 
-def restore_state(workdir, step=None, image_shape=None, config=None):
+def check_seed_index(config, seed_index):
+  """`seed_index` (None: 0) if the run trained that many seeds (`config.num_seeds`); else a
+  `UserError`."""
+  num_seeds = config.get("num_seeds", 1)
+  seed_index = 0 if seed_index is None else seed_index
+  if not 0 <= seed_index < num_seeds:
+    raise UserError(f"--seed_index={seed_index}: the run trained {num_seeds} seed(s) "
+                    f"(config.num_seeds); choose 0 to {num_seeds - 1}.")
+  return seed_index
+
+
+def restore_state(workdir, step=None, image_shape=None, config=None, seed_index=None):
   """(state, step, config): the run's `GANState` restored from checkpoint `step` (default newest).
 
   The state is rebuilt from the run's `config.json` with `gan_jax.train.build_state`, then
@@ -186,15 +197,23 @@ def restore_state(workdir, step=None, image_shape=None, config=None):
     step: checkpoint step; None: the newest.
     image_shape: shape of one training example; None: from the config (`image_shape_of`).
     config: the run's config; None: read from `<workdir>/config.json`.
+    seed_index: for a run of `config.num_seeds` = K > 1 GANs, which one (0 .. K-1; None: 0,
+      the GAN of `config.seed`; GAN k is that of seed `config.seed + k`).
   """
   config = read_config(workdir) if config is None else config
   step = resolve_step(workdir, step)
+  seed_index = check_seed_index(config, seed_index)
   # Here, not at the top: the loop module imports TensorFlow (through clu).
-  from gan_jax import checkpointing, train  # pylint: disable=g-import-not-at-top
+  from gan_jax import checkpointing, seeds, train  # pylint: disable=g-import-not-at-top
 
   image_shape = image_shape_of(config) if image_shape is None else tuple(image_shape)
-  state = train.build_state(config, image_shape, jax.random.key(config.get("seed", 0)),
-                            num_classes_of(config))
+  rng = jax.random.key(config.get("seed", 0))
+  build = functools.partial(train.build_state, config, image_shape,
+                            num_classes=num_classes_of(config))
+  if seeds.num_seeds(config) == 1:
+    state = build(rng)
+  else:  # The checkpoint holds the K states stacked.
+    state = jax.vmap(build)(jax.random.split(rng, seeds.num_seeds(config)))
   checkpointer = checkpointing.Checkpointer(
       os.path.join(os.path.abspath(workdir), "checkpoints"), config.checkpoint_every_steps,
       config.keep_checkpoints)
@@ -202,10 +221,12 @@ def restore_state(workdir, step=None, image_shape=None, config=None):
     state = checkpointer.restore(step, state)
   finally:
     checkpointer.close()
+  if seeds.num_seeds(config) > 1:
+    state = seeds.select(state, seed_index)
   return state, step, config
 
 
-def load_generator(workdir, step=None, image_shape=None):
+def load_generator(workdir, step=None, image_shape=None, seed_index=None):
   """The generator of a training run, from its newest (or a given) checkpoint.
 
   Prefers the exponential moving average of the generator's weights when the run kept one.
@@ -214,11 +235,12 @@ def load_generator(workdir, step=None, image_shape=None):
     workdir: the folder `main.py --workdir` wrote (config.json, checkpoints/).
     step: checkpoint step; None: the newest.
     image_shape: shape of one training example; None: from the run's config.
+    seed_index: for a run of `config.num_seeds` = K > 1 GANs, which one (0 .. K-1; None: 0).
 
   Returns:
     A `Generator`: call it on latents, or pass it to `sample`, `generate`.
   """
-  state, step, config = restore_state(workdir, step, image_shape)
+  state, step, config = restore_state(workdir, step, image_shape, seed_index=seed_index)
   value_range = tuple(config.data.get("value_range", (0.0, 1.0)))
   return generator_from_state(state, value_range, step=step, config=config)
 

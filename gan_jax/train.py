@@ -19,7 +19,7 @@ from clu import metric_writers, periodic_actions
 from jax.experimental import multihost_utils
 
 from gan_jax import checkpointing, config_validation, data_parallel, images, input_pipeline
-from gan_jax import nonfinite, optimizers, train_state, train_step
+from gan_jax import nonfinite, optimizers, seeds, train_state, train_step
 from gan_jax.errors import UserError
 from gan_jax.evaluation import evaluator as evaluator_lib
 from gan_jax.evaluation import mixtures, plots
@@ -166,6 +166,20 @@ def global_normal(rng, shape, sharding):
   return jax.jit(lambda key: jax.random.normal(key, shape), out_shardings=sharding)(rng)
 
 
+def write_seed_sample_grids(state, fixed_z, step, workdir, writer, value_range):
+  """`write_sample_grid` for K seeds: samples/seed_<k>/step_XXXXXX.png for each seed, and the K
+  grids side by side (seed 0 on the left) as samples/step_XXXXXX.png and in TensorBoard."""
+  grids = [images.make_grid(images.to_uint8(
+      generate(seeds.select(state, k), fixed_z[k]), value_range)) for k in range(len(fixed_z))]
+  side_by_side = images.make_grid(np.stack(grids), num_rows=1, padding=8)
+  if jax.process_index() == 0:
+    for k, grid in enumerate(grids):
+      os.makedirs(os.path.join(workdir, "samples", f"seed_{k}"), exist_ok=True)
+      images.save_png(grid, os.path.join(workdir, "samples", f"seed_{k}", f"step_{step:06d}.png"))
+    images.save_png(side_by_side, os.path.join(workdir, "samples", f"step_{step:06d}.png"))
+  writer.write_images(step, {"samples": side_by_side[None]})
+
+
 def evaluation_dataset(config, image_shape):
   """The evaluator's name for the run's data, or None when no feature extractor fits it."""
   data = config.data
@@ -224,6 +238,35 @@ def write_evaluation(evaluator, state, step, workdir, writer, sharding):
   return result
 
 
+def write_seed_evaluations(evaluator, state, step, workdir, writer, sharding):
+  """`write_evaluation` for K seeds: each seed's metrics ("eval/seed_<k>/...",
+  evaluation/seed_<k>/step_XXXXXX.json), their mean and std over the seeds ("eval/mean/...",
+  "eval/std/...", evaluation/step_XXXXXX.json) and one log line of mean ± std."""
+  num = int(state.step.shape[0])
+  results = []
+  for k in range(num):
+    seed_state = seeds.select(state, k)
+    results.append(evaluator.evaluate(lambda rng, n, s=seed_state: generate(
+        s, global_normal(rng, (n, s.latent_dim), sharding))))
+  scalars = {f"eval/seed_{k}/{name}": v for k, r in enumerate(results)
+             for name, v in r.scalars.items()}
+  summary = seeds.mean_and_std([r.scalars for r in results])
+  scalars.update({f"eval/mean/{name}": mean for name, (mean, _) in summary.items()})
+  scalars.update({f"eval/std/{name}": std for name, (_, std) in summary.items()})
+  writer.write_scalars(step, scalars)
+  if jax.process_index() == 0:
+    for k, result in enumerate(results):
+      result.save(os.path.join(workdir, "evaluation", f"seed_{k}", f"step_{step:06d}.json"))
+    with open(os.path.join(workdir, "evaluation", f"step_{step:06d}.json"), "w") as f:
+      json.dump({"step": step, "num_seeds": num,
+                 "mean": {name: mean for name, (mean, _) in summary.items()},
+                 "std": {name: std for name, (_, std) in summary.items()},
+                 "per_seed": [r.scalars for r in results]}, f, indent=2, allow_nan=True)
+  logging.info("Evaluation at step %d, mean ± std over %d seeds: %s", step, num,
+               ", ".join(f"{name}={mean:.4g} ± {std:.2g}" for name, (mean, std) in summary.items()))
+  return results
+
+
 def save_config(config, workdir):
   """Writes `config.json` (process 0), atomically: other processes may be reading it."""
   if jax.process_index() != 0:
@@ -254,49 +297,66 @@ def train_and_evaluate(config, workdir):
   images_per_step = config.batch_size * config.n_discriminator_steps
   train_input = input_pipeline.create_train_input(config.data, images_per_step, seed=config.seed)
   value_range = tuple(config.data.value_range)
+  # Many seeds: seed k has the data stream of a run with seed config.seed + k (gan_jax/seeds.py).
+  num_seeds = seeds.num_seeds(config)
+  seed_inputs = [train_input] + [
+      input_pipeline.create_train_input(config.data, images_per_step, seed=seed)
+      for seed in seeds.seeds_of(config)[1:]]
 
   # Build model and optimizer.
   rng = jax.random.key(config.seed)
   init_rng, train_rng, sample_rng = jax.random.split(rng, 3)
+  if num_seeds > 1:  # The same three keys for each seed, stacked [K].
+    init_rng, train_rng, sample_rng = seeds.stacked_keys(seeds.seeds_of(config))
   mesh = data_parallel.create_mesh()
   replicated = data_parallel.replicated(mesh)
   # Built by a jitted function with replicated outputs: each process holds its part of one
   # global state (with one process, simply the state on every device).
   num_classes = conditioning_classes(config, train_input.info)
-  state = jax.jit(functools.partial(build_state, config, train_input.info.image_shape,
-                                    num_classes=num_classes),
+  build = functools.partial(build_state, config, train_input.info.image_shape,
+                            num_classes=num_classes)
+  state = jax.jit(build if num_seeds == 1 else jax.vmap(build),
                   out_shardings=replicated)(init_rng)
   checkpointer = checkpointing.Checkpointer(
       os.path.join(os.path.abspath(workdir), "checkpoints"), config.checkpoint_every_steps,
       config.keep_checkpoints)
   state = checkpointer.restore_latest(state)
-  start_step = int(state.step)
+  start_step = int(np.asarray(state.step).flat[0])  # With K seeds, K equal steps.
   save_config(config, workdir)
 
   # This process's rows of each global batch, put on the devices two batches ahead.
   keys = ("image", "label") if num_classes else ("image",)
+  local_batches = (train_input.batches(start_step) if num_seeds == 1 else
+                   seeds.stack_batches([i.batches(start_step) for i in seed_inputs]))
   batches = data_parallel.prefetch_to_device(
-      ({key: b[key] for key in keys} for b in train_input.batches(start_step)),
-      data_parallel.batch_sharded(mesh))
+      ({key: b[key] for key in keys} for b in local_batches),
+      data_parallel.batch_sharded(mesh, seed_axis=num_seeds > 1))
   step_impl = functools.partial(
       train_step.train_step, loss=config.loss, generator_loss=config.generator_loss,
       gradient_penalty_weight=config.gradient_penalty_weight,
       n_discriminator_steps=config.n_discriminator_steps, pack=config.get("pack", 1))
   if config.get("nonfinite_policy", "stop") == "skip":
     step_impl = nonfinite.skip_nonfinite_updates(step_impl)
-  step_fn = data_parallel.parallelize_train_step(step_impl, mesh)
-  fixed_z = global_normal(sample_rng, (config.num_sample_images, config.model.latent_dim),
-                          replicated)
+  if num_seeds > 1:
+    step_impl = seeds.vmap_train_step(step_impl)
+  step_fn = data_parallel.parallelize_train_step(step_impl, mesh, seed_axis=num_seeds > 1)
+  latent_shape = (config.num_sample_images, config.model.latent_dim)
+  fixed_z = (global_normal(sample_rng, latent_shape, replicated) if num_seeds == 1 else
+             jax.jit(jax.vmap(lambda key: jax.random.normal(key, latent_shape)),
+                     out_shardings=replicated)(sample_rng))
+  evaluate = write_evaluation if num_seeds == 1 else write_seed_evaluations
   evaluator = create_evaluator(config, train_input.info.image_shape)
   # 2-D points are shown as a scatter plot over the mixture instead of an image grid.
   mixture = (mixtures.from_data_config(config.data)
              if evaluation_dataset(config, train_input.info.image_shape) == "toy2d" else None)
+  write_samples = (functools.partial(write_sample_grid, mixture=mixture) if num_seeds == 1 else
+                   write_seed_sample_grids)
 
   writer = metric_writers.create_default_writer(workdir, just_logging=jax.process_index() > 0)
   report_progress = periodic_actions.ReportProgress(
       num_train_steps=config.num_train_steps, writer=writer)
   if start_step == 0:
-    write_sample_grid(state, fixed_z, 0, workdir, writer, value_range, mixture)
+    write_samples(state, fixed_z, 0, workdir, writer, value_range)
 
   # Main train loop.
   logging.info("Training from step %d to %d.", start_step, config.num_train_steps)
@@ -327,11 +387,11 @@ def train_and_evaluate(config, workdir):
           interval = nonfinite.init_interval()
       if step % config.sample_every_steps == 0 or is_last:
         with report_progress.timed("samples"):
-          write_sample_grid(state, fixed_z, step, workdir, writer, value_range, mixture)
+          write_samples(state, fixed_z, step, workdir, writer, value_range)
       if evaluator is not None and not preempted and (
           step % config.eval_every_steps == 0 or is_last):
         with report_progress.timed("eval"):
-          write_evaluation(evaluator, state, step, workdir, writer, replicated)
+          evaluate(evaluator, state, step, workdir, writer, replicated)
       if checkpoint_due:
         with report_progress.timed("checkpoint"):
           checkpointer.save(step, state, force=is_last)

@@ -39,6 +39,7 @@ BAD_VALUES = {
     "keep_checkpoints": [0, -2],
     "num_sample_images": [0, -16],
     "seed": ["abc", 1.5],
+    "num_seeds": [0, -2, 1.5, "four"],
     "generator_loss": ["wasserstein_typo", "", "MINIMAX"],
     "nonfinite_policy": ["ignore", "", "Stop"],
     "model.name": ["resnet", "", "MLP"],
