@@ -70,6 +70,10 @@ BAD_VALUES = {
     "model.batch_norm_momentum": [1.5, -0.1],
     "model.batch_norm_epsilon": [0.0, -1e-3],
     "distributed.initialization_timeout_s": [0, -5],
+    "pack": [0, -4, "two", 7],
+    "model.generator_activation": ["gelu", ""],
+    "model.generator_output_activation": ["softmax", "none"],
+    "model.discriminator_maxout_pieces": [0, -1],
     "ema_decay": [1.0, 1.5, -0.1, "slow"],
     "conditional": ["maybe", 2],
 }
