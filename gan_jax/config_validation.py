@@ -40,7 +40,8 @@ def validate_config(config, num_devices):
   if config.model.name == "mlp":
     _validate_mlp(config.model)
   output_range = registry.output_range(config.model)
-  if data_settings.DataSettings.from_config(config.data).resolved_source == "toy2d":
+  points = data_settings.DataSettings.from_config(config.data).resolved_source == "toy2d"
+  if points:
     _require(output_range is None, "model.generator_output_activation",
              config.model.get("generator_output_activation"),
              "2-D points are unbounded: use an 'mlp' model with 'linear' output "
@@ -73,9 +74,8 @@ def validate_config(config, num_devices):
     _require(not config.get("conditional", False), "num_seeds", num_seeds,
              "several seeds in one run are not supported for conditional GANs yet; use "
              "num_seeds=1 (one run per seed)")
-    _require(data_settings.DataSettings.from_config(config.data).resolved_source != "toy2d",
-             "num_seeds", num_seeds, "several seeds in one run are not supported for 2-D points "
-             "yet; use num_seeds=1 (one run per seed)")
+    _require(not points, "num_seeds", num_seeds, "several seeds in one run are not supported "
+             "for 2-D points yet; use num_seeds=1 (one run per seed)")
   _validate_evaluation(config)
   ema_decay = config.get("ema_decay")
   _require(ema_decay is None or (_number(ema_decay) and 0 <= ema_decay < 1), "ema_decay",
