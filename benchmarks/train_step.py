@@ -144,7 +144,7 @@ def model_fields(model):
 def real_batch(model, batch_size, seed=0):
   """A fixed real batch in the generator's output range (the step's cost ignores the values)."""
   image_shape, fields, _ = model_fields(model)
-  low, high = registry.OUTPUT_RANGES[fields.name]
+  low, high = registry.output_range(fields)
   return np.random.default_rng(seed).uniform(low, high, (batch_size, *image_shape)).astype(
       np.float32)
 
@@ -158,7 +158,7 @@ class JaxRow:
       self.name += " share_generator_forward"
     self.steps_per_dispatch = steps_per_dispatch
     image_shape, fields, (learning_rate, b1, b2) = model_fields(model)
-    generator, discriminator = registry.create_models(fields, image_shape, dtype)
+    generator, discriminator = registry.create_models(fields, image_shape, dtype=dtype)
     tx = optax.adam(learning_rate, b1=b1, b2=b2)
     mesh = data_parallel.create_mesh()
     self.state = jax.jit(
@@ -171,7 +171,7 @@ class JaxRow:
       images = np.broadcast_to(images, (steps_per_dispatch, *images.shape))
     self.batch = jax.device_put(
         {"image": images},
-        data_parallel.batch_sharded_steps(mesh) if multi else data_parallel.batch_sharded(mesh))
+        data_parallel.batch_sharded(mesh, multi_step=True) if multi else data_parallel.batch_sharded(mesh))
     self.rng = jax.random.key(1)
     self.step_fn = data_parallel.parallelize_train_step(
         functools.partial(train_step.train_step, loss="bce", generator_loss="non_saturating",

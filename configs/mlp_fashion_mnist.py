@@ -33,6 +33,12 @@ def get_config():
   # BatchNorm moving-average momentum and epsilon (the article's Keras values).
   config.model.batch_norm_momentum = 0.8
   config.model.batch_norm_epsilon = 1e-3
+  # G's hidden activation: "leaky_relu" (article) or "relu".
+  config.model.generator_activation = "leaky_relu"
+  # G's output: "sigmoid" (pixels in [0, 1]), "tanh" ([-1, 1]) or "linear" (2-D points).
+  config.model.generator_output_activation = "sigmoid"
+  # D's hidden units: 1 = Dense + LeakyReLU (article); k > 1 = linear maxout over k pieces.
+  config.model.discriminator_maxout_pieces = 1
 
   config.optimizer = ml_collections.ConfigDict()
   # Separate optimizers of this kind for G and D.
@@ -53,6 +59,16 @@ def get_config():
   config.discriminator_weight_clip = ml_collections.config_dict.placeholder(float)
   # Discriminator updates per generator update (each on its own real batch).
   config.n_discriminator_steps = 1
+  # PacGAN (Lin et al. 2018): D judges `pack` samples at once, joined along channels (1 = off).
+  # The batch per device must be divisible by it.
+  config.pack = 1
+  # Exponential moving average of the generator's weights, updated after every generator update
+  # with this decay (e.g. 0.999) and used for sample grids, evaluation and `gan_jax.generate`;
+  # None or 0 = off (the articles train without one).
+  config.ema_decay = ml_collections.config_dict.placeholder(float)
+  # Class-conditional GAN on the data's labels: label embedding appended to z in G, projection
+  # discriminator (docs/models.md); sample grids get one row per class.
+  config.conditional = False
 
   # Compute dtype: "float32" or "bfloat16" (mixed precision: bf16 layers, float32 parameters,
   # optimizer states, BatchNorm statistics and losses; docs/performance.md).
@@ -106,4 +122,8 @@ def get_config():
   config.nonfinite_policy = "stop"
   # Seed of initialisation, noise and data order.
   config.seed = 0
+  # Number of GANs trained side by side in one jitted step (K >= 1): GAN k is the run with seed
+  # config.seed + k (its own init, noise and data order); evaluations report mean ± std over the
+  # K (docs/api.md, "Many seeds in one run"). K > 1 costs K x the memory and compute of one.
+  config.num_seeds = 1
   return config

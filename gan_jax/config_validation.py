@@ -5,7 +5,7 @@ import json
 from gan_jax import losses, nonfinite, optimizers
 from gan_jax.data import offline, settings as data_settings, synthetic
 from gan_jax.errors import UserError
-from gan_jax.models import dcgan, registry
+from gan_jax.models import dcgan, mlp, registry
 
 
 def _require(condition, field, value, what):
@@ -36,19 +36,52 @@ def validate_config(config, num_devices):
                 "sample_every_steps", "checkpoint_every_steps", "keep_checkpoints",
                 "model.latent_dim", "num_sample_images"):
     _positive_int(config, field)
-  output_range = registry.OUTPUT_RANGES[config.model.name]
-  _require(tuple(config.data.value_range) == output_range, "data.value_range",
-           config.data.value_range,
-           f"the {config.model.name!r} generator's outputs lie in {output_range}; use that range")
+  _validate_model_common(config.model)
+  if config.model.name == "mlp":
+    _validate_mlp(config.model)
+  output_range = registry.output_range(config.model)
+  points = data_settings.DataSettings.from_config(config.data).resolved_source == "toy2d"
+  if points:
+    _require(output_range is None, "model.generator_output_activation",
+             config.model.get("generator_output_activation"),
+             "2-D points are unbounded: use an 'mlp' model with 'linear' output "
+             "(configs/toy2d_ring8.py)")
+  elif output_range is not None:
+    _require(tuple(config.data.value_range) == output_range, "data.value_range",
+             config.data.value_range,
+             f"the {config.model.name!r} generator's outputs lie in {output_range}; use that "
+             "range")
   _validate_loss(config)
   _validate_optimizer(config.optimizer)
-  _validate_model_common(config.model)
   if config.model.name == "dcgan":
     _validate_dcgan(config)
   _require(config.batch_size % num_devices == 0, "batch_size", config.batch_size,
            f"it must be divisible by the number of devices ({num_devices})")
+  pack = config.get("pack", 1)
+  _require(isinstance(pack, int) and not isinstance(pack, bool) and pack >= 1, "pack", pack,
+           "it must be an integer >= 1 (1 = no packing; PacGAN uses 2-4)")
+  _require(config.batch_size // num_devices % pack == 0, "pack", pack,
+           f"each device's batch ({config.batch_size // num_devices} of batch_size="
+           f"{config.batch_size} on {num_devices} devices) must be divisible by it")
+  _require(pack == 1 or not config.get("conditional", False), "pack", pack,
+           "packing is for unconditional GANs (a pack has no one label); use pack=1 with "
+           "conditional=True")
   _require(isinstance(config.seed, int), "seed", config.seed, "it must be an integer")
+  num_seeds = config.get("num_seeds", 1)
+  _require(isinstance(num_seeds, int) and not isinstance(num_seeds, bool) and num_seeds > 0,
+           "num_seeds", num_seeds, "it must be a positive integer (GANs trained side by side)")
+  if num_seeds > 1:
+    _require(not config.get("conditional", False), "num_seeds", num_seeds,
+             "several seeds in one run are not supported for conditional GANs yet; use "
+             "num_seeds=1 (one run per seed)")
+    _require(not points, "num_seeds", num_seeds, "several seeds in one run are not supported "
+             "for 2-D points yet; use num_seeds=1 (one run per seed)")
   _validate_evaluation(config)
+  ema_decay = config.get("ema_decay")
+  _require(ema_decay is None or (_number(ema_decay) and 0 <= ema_decay < 1), "ema_decay",
+           ema_decay, "it must be in [0, 1), e.g. 0.999 (None or 0: no EMA)")
+  _require(isinstance(config.get("conditional", False), bool), "conditional",
+           config.get("conditional"), "it must be True or False")
   distributed = config.get("distributed")
   if distributed is not None:
     timeout = distributed.get("initialization_timeout_s")
@@ -65,12 +98,26 @@ def validate_config(config, num_devices):
 # computed (steps per dispatch gives the same steps; bfloat16 compute keeps float32 parameters,
 # so a checkpoint continues on a machine where the other dtype is faster). Everything else decides
 # what is trained, so a workdir's checkpoints only continue under the same values.
-RESUMABLE_CHANGES = ("num_train_steps", "steps_per_dispatch", "dtype", "log_every_steps", "sample_every_steps",
-                     "checkpoint_every_steps", "keep_checkpoints", "eval_every_steps",
-                     "num_sample_images", "nonfinite_policy", "data.data_dir", "data.path",
+RESUMABLE_CHANGES = ("num_train_steps", "steps_per_dispatch", "dtype", "log_every_steps",
+                     "sample_every_steps", "checkpoint_every_steps", "keep_checkpoints",
+                     "eval_every_steps", "num_sample_images", "nonfinite_policy", "data.data_dir", "data.path",
                      "distributed.", "optimizer.generator_learning_rate",
                      "optimizer.discriminator_learning_rate",
                      "evaluation.")
+
+
+# Fields added after runs were saved, with the value an older config.json (which lacks them)
+# trained under: such a run resumes when the field is still at that value.
+ADDED_FIELD_DEFAULTS = {
+    "pack": 1,
+    "model.generator_activation": "leaky_relu",
+    "model.generator_output_activation": "sigmoid",
+    "model.discriminator_maxout_pieces": 1,
+    "ema_decay": None,
+    "conditional": False,
+    "num_seeds": 1,
+    "share_generator_forward": False,
+}
 
 
 def _flatten(tree, prefix=""):
@@ -97,6 +144,8 @@ def resume_differences(saved_config, config):
            for allowed in RESUMABLE_CHANGES):
       continue
     old, new = saved.get(field, "<absent>"), current.get(field, "<absent>")
+    if old == "<absent>" and new != "<absent>" and field in ADDED_FIELD_DEFAULTS:
+      old = ADDED_FIELD_DEFAULTS[field]
     if old != new:
       lines.append(f"  {field}: {old!r} in the saved run -> {new!r} now")
   return lines
@@ -228,6 +277,19 @@ def _validate_evaluation(config):
   split = evaluation.get("reference_split")
   _require(split in (None, "train", "test"), "evaluation.reference_split", split,
            "choose None, 'train' or 'test'")
+
+
+def _validate_mlp(model):
+  activation = model.get("generator_activation", "leaky_relu")
+  _require(activation in mlp.ACTIVATIONS, "model.generator_activation", activation,
+           f"choose one of {mlp.ACTIVATIONS}")
+  output = model.get("generator_output_activation", "sigmoid")
+  _require(output in mlp.OUTPUT_ACTIVATIONS, "model.generator_output_activation", output,
+           f"choose one of {tuple(mlp.OUTPUT_ACTIVATIONS)}")
+  pieces = model.get("discriminator_maxout_pieces", 1)
+  _require(isinstance(pieces, int) and not isinstance(pieces, bool) and pieces >= 1,
+           "model.discriminator_maxout_pieces", pieces,
+           "it must be an integer >= 1 (1 = Dense + LeakyReLU)")
 
 
 def _validate_model_common(model):

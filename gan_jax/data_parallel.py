@@ -25,13 +25,13 @@ def replicated(mesh):
   return NamedSharding(mesh, P())
 
 
-def batch_sharded(mesh):
-  return NamedSharding(mesh, P(AXIS_NAME))
+def batch_sharded(mesh, seed_axis=False, multi_step=False):
+  """Batches split over the devices along their batch axis.
 
-
-def batch_sharded_steps(mesh):
-  """Stacked batches [steps, batch, ...] for `parallelize_train_step(..., multi_step=True)`."""
-  return NamedSharding(mesh, P(None, AXIS_NAME))
+  That is the first axis, after a leading steps axis ([steps, ...], `multi_step`) and a seed
+  axis ([K, ...], `seed_axis`) when they are present, in that order: [steps, K, batch, ...].
+  """
+  return NamedSharding(mesh, P(*[None] * (int(multi_step) + int(seed_axis)), AXIS_NAME))
 
 
 def scan_steps(step_fn):
@@ -51,7 +51,7 @@ def scan_steps(step_fn):
   return multi_step
 
 
-def parallelize_train_step(step_fn, mesh, donate_state=True, multi_step=False):
+def parallelize_train_step(step_fn, mesh, donate_state=True, seed_axis=False, multi_step=False):
   """jit(shard_map(step_fn)): state and rng replicated, batch split along its first axis.
 
   Args:
@@ -60,16 +60,19 @@ def parallelize_train_step(step_fn, mesh, donate_state=True, multi_step=False):
     mesh: a mesh from `create_mesh`.
     donate_state: reuse the input state's buffers for the output (saves one copy of the state):
       the state passed in is deleted, so always continue from the returned one.
-    multi_step: the batch holds a leading axis of steps ([steps, batch, ...], placed with
-      `batch_sharded_steps`); one call runs that many steps (`scan_steps`, `config.
-      steps_per_dispatch`) and returns metrics stacked along it. Each length compiles once.
+    seed_axis: the batch has a leading seed axis (`gan_jax.seeds`), so it is split along its
+      second axis; state and rng carry the seed axis too, and stay replicated.
+    multi_step: the batch holds a leading axis of steps ([steps, ...] before any seed axis,
+      placed with `batch_sharded(mesh, seed_axis, multi_step=True)`); one call runs that many
+      steps (`scan_steps`, `config.steps_per_dispatch`) and returns metrics stacked along it.
+      Each length compiles once.
 
   Returns:
     A jitted function `(state, batch, rng) -> (state, metrics)` on global arrays.
   """
   per_device = functools.partial(scan_steps(step_fn) if multi_step else step_fn,
                                  axis_name=AXIS_NAME)
-  batch_spec = P(None, AXIS_NAME) if multi_step else P(AXIS_NAME)
+  batch_spec = batch_sharded(mesh, seed_axis, multi_step).spec
   # check_vma=False keeps pmap's semantics: gradients of replicated parameters are per-device
   # and the step averages them itself with lax.pmean. (With varying-manual-axes checking on,
   # JAX would already psum them in the transpose, and the pmean would leave them N times too

@@ -47,6 +47,8 @@ flags.DEFINE_string("output", None, "JSON file for the record (default: "
                     "<workdir>/evaluation/step_XXXXXX.json; none for --samples alone).")
 flags.DEFINE_integer("seed", 0, "Seed of the latents and the KID subsets.")
 flags.DEFINE_integer("step", None, "Checkpoint step to evaluate (default: the newest).")
+flags.DEFINE_integer("seed_index", None, "A run of config.num_seeds = K GANs: which one, 0 .. K-1 "
+                     "(GAN k is that of seed config.seed + k; default 0).")
 
 # The MLP generator ends in a sigmoid; configs without data.value_range are [0, 1].
 DEFAULT_VALUE_RANGE = (0.0, 1.0)
@@ -55,7 +57,7 @@ SAMPLE_KEYS = ("images", "image")
 
 
 def _image_shape(config, dataset, reference):
-  if dataset in mixtures.MIXTURES:
+  if dataset in mixtures.MIXTURES or dataset == "toy2d":
     return (2,)
   if dataset == "stacked_mnist":
     return (28, 28, 3)
@@ -81,7 +83,7 @@ def load_samples(path):
 
 def run_evaluation(workdir=None, samples=None, dataset=None, num_samples=None, value_range=None,
                    reference_split=None, num_reference=10_000, extractor="classifier",
-                   inception_weights=None, output=None, seed=0, step=None):
+                   inception_weights=None, output=None, seed=0, step=None, seed_index=None):
   """Evaluates a run's newest checkpoint (workdir) or an .npz of samples; returns the result.
 
   Args:
@@ -97,6 +99,8 @@ def run_evaluation(workdir=None, samples=None, dataset=None, num_samples=None, v
     output: JSON path of the record (default: under <workdir>/evaluation/ when workdir is given).
     seed: latents and KID subsets.
     step: checkpoint step of `workdir` (default: the newest).
+    seed_index: for a run of `config.num_seeds` = K > 1 GANs, which one (default 0); its record
+      goes to <workdir>/evaluation/seed_<k>/.
 
   Returns:
     An `EvaluationResult` whose record also holds the checkpoint step / samples file.
@@ -117,6 +121,7 @@ def run_evaluation(workdir=None, samples=None, dataset=None, num_samples=None, v
   sample_array = load_samples(samples) if samples is not None else None
   if sample_array is None:
     step = sampling.resolve_step(workdir, step)  # Before the reference set is prepared.
+    sampling.check_seed_index(config, seed_index)
   data_dir = config.data.get("data_dir") if config is not None else None
   reference, reference_split = load_reference(dataset, reference_split, data_dir, num_reference,
                                               seed)
@@ -124,23 +129,35 @@ def run_evaluation(workdir=None, samples=None, dataset=None, num_samples=None, v
       dataset, reference,
       num_samples=len(sample_array) if sample_array is not None else num_samples,
       value_range=value_range, reference_split=reference_split, extractor=extractor,
-      inception_weights=inception_weights, seed=seed)
+      inception_weights=inception_weights, seed=seed,
+      mixture=(mixtures.from_data_config(config.data)
+               if dataset == "toy2d" and config is not None else None))
   if sample_array is not None:
     result = evaluator.evaluate_samples(sample_array)
     result.record["samples_file"] = os.path.abspath(samples)
     step = None
   else:
     state, step, _ = sampling.restore_state(
-        workdir, step, image_shape=_image_shape(config, dataset, reference), config=config)
+        workdir, step, image_shape=_image_shape(config, dataset, reference), config=config,
+        seed_index=seed_index)
     generator = sampling.generator_from_state(state, value_range, step=step, config=config)
-    result = evaluator.evaluate(
-        lambda rng, n: generator(jax.random.normal(rng, (n, generator.latent_dim))))
+
+    def draw(rng, n):
+      # A conditional generator gets uniformly drawn classes, as in the training loop.
+      labels = jax.random.randint(jax.random.fold_in(rng, 1), (n,), 0, generator.num_classes
+                                  ) if generator.num_classes else None
+      return generator(jax.random.normal(rng, (n, generator.latent_dim)), labels)
+
+    result = evaluator.evaluate(draw)
     result.record["checkpoint_step"] = step
     result.record["ema_weights"] = generator.uses_ema
     result.record["workdir"] = os.path.abspath(workdir)
 
   if output is None and workdir is not None and samples is None:
     output = os.path.join(workdir, "evaluation", f"step_{step:06d}.json")
+    if config.get("num_seeds", 1) > 1:  # Next to the loop's per-seed records.
+      output = os.path.join(workdir, "evaluation", f"seed_{seed_index or 0}",
+                            f"step_{step:06d}.json")
   if output is not None:
     result.save(output)
     result.record["output"] = os.path.abspath(output)
@@ -182,7 +199,7 @@ def main(argv):
         reference_split=FLAGS.reference_split, num_reference=FLAGS.num_reference,
         extractor=FLAGS.extractor,
         inception_weights=FLAGS.inception_weights, output=FLAGS.output, seed=FLAGS.seed,
-        step=FLAGS.step)
+        step=FLAGS.step, seed_index=FLAGS.seed_index)
   except UserError as e:
     logging.flush()
     print(f"error: {e}", file=sys.stderr)

@@ -9,6 +9,12 @@
         --expression="3,7,12 - 5,9 + 20"
     python -m gan_jax.generate arithmetic --workdir=runs/fashion --out=sum.png \
         --expression="class:sneaker - class:sandal + class:bag"
+    python -m gan_jax.generate classes --workdir=runs/cond --out=classes.png --num=8
+        # class-conditional runs: one row per class, the same latents in every row
+
+Class-conditional runs (--config.conditional=True) take `--label=K` in every command: all samples
+of class K. Without it, `sample` and `grid` give sample i class i % num_classes; `interpolate`
+and `arithmetic` need it.
 
 Every command uses the run's newest checkpoint (or --step), with its EMA weights when it has
 them. Samples are named by index: sample i of --seed always has the same latent, so the indices
@@ -36,8 +42,8 @@ from gan_jax import images as images_lib  # pylint: disable=g-import-not-at-top
 from gan_jax import sampling  # pylint: disable=g-import-not-at-top
 from gan_jax.errors import UserError  # pylint: disable=g-import-not-at-top
 
-COMMANDS = ("sample", "grid", "interpolate", "arithmetic")
-DEFAULT_NUM = {"sample": 10_000, "grid": 64}
+COMMANDS = ("sample", "grid", "interpolate", "arithmetic", "classes")
+DEFAULT_NUM = {"sample": 10_000, "grid": 64, "classes": 8}
 
 
 # Parsing what the user names.
@@ -156,7 +162,17 @@ def _save_png(image, path):
 
 # The commands.
 
-def run_sample(workdir, out, num=10_000, seed=0, batch_size=500, step=None):
+def _labels(generator, num, label):
+  """`label` for `num` latents of a conditional generator (which needs one); None otherwise."""
+  if generator.num_classes and label is None:
+    raise UserError(f"This run is class-conditional ({generator.num_classes} classes): give "
+                    "--label=K for this command.")
+  sampling.check_label(generator, label)
+  return None if label is None else np.full(num, label, np.int32)
+
+
+def run_sample(workdir, out, num=10_000, seed=0, batch_size=500, step=None, label=None,
+               seed_index=None):
   """Writes `num` samples as an .npz (`images`, uint8) or as PNG files in a folder.
 
   Returns:
@@ -171,8 +187,8 @@ def run_sample(workdir, out, num=10_000, seed=0, batch_size=500, step=None):
     raise UserError(f"--out={out!r}: give an .npz file (one `images` array) or a folder ending "
                     "with / (one PNG per sample).")
   _check_writable(out, folder=as_folder)
-  generator = sampling.load_generator(workdir, step)
-  images = sampling.sample(generator, num, seed=seed, batch_size=batch_size)
+  generator = sampling.load_generator(workdir, step, seed_index=seed_index)
+  images = sampling.sample(generator, num, seed=seed, batch_size=batch_size, label=label)
   if as_folder:
     for index, image in enumerate(images):
       images_lib.save_png(image, os.path.join(out, f"{index:06d}.png"))
@@ -185,19 +201,43 @@ def run_sample(workdir, out, num=10_000, seed=0, batch_size=500, step=None):
           "ema": generator.uses_ema}
 
 
-def run_grid(workdir, out, num=64, seed=0, scale=2, step=None):
+def run_grid(workdir, out, num=64, seed=0, scale=2, step=None, label=None, seed_index=None):
   """Writes samples 0 .. num-1 of `seed` as a grid with each sample's index on it."""
   if num < 1:
     raise UserError(f"--num={num} is invalid: it must be a positive integer.")
   _check_png_out(out)
-  generator = sampling.load_generator(workdir, step)
-  images = images_lib.upscale(sampling.sample(generator, num, seed=seed), scale)
+  generator = sampling.load_generator(workdir, step, seed_index=seed_index)
+  images = images_lib.upscale(sampling.sample(generator, num, seed=seed, label=label), scale)
   return {"out": _save_png(images_lib.numbered_grid(images), out), "step": generator.step,
           "ema": generator.uses_ema}
 
 
+def run_classes(workdir, out, num=8, seed=0, scale=2, step=None, seed_index=None):
+  """A class-conditional run's grid: one row per class (labelled with its name where the dataset
+  has a shipped classifier, else its index), samples 0 .. num-1 of `seed` in the columns (the
+  same latents in every row)."""
+  if num < 1:
+    raise UserError(f"--num={num} is invalid: it must be a positive integer.")
+  _check_png_out(out)
+  generator = sampling.load_generator(workdir, step, seed_index=seed_index)
+  if not generator.num_classes:
+    raise UserError("classes: this run is not class-conditional (train with "
+                    "--config.conditional=True); use the grid command.")
+  names = sampling.class_names(generator.config.data.get("name")) if generator.config else None
+  if names is None or len(names) != generator.num_classes:
+    names = [str(k) for k in range(generator.num_classes)]
+  rows = [list(images_lib.upscale(sampling.sample(generator, num, seed=seed, label=k), scale))
+          for k in range(generator.num_classes)]
+  # The label font is half a tile high (images.labelled_rows); a character is ~0.6 of that wide.
+  font_size = max(10, rows[0][0].shape[0] // 2)
+  label_width = int(max(len(name) for name in names) * 0.6 * font_size) + 8
+  return {"out": _save_png(images_lib.labelled_rows(rows, names, label_width=label_width), out),
+          "step": generator.step, "ema": generator.uses_ema}
+
+
 def run_interpolate(workdir, out, pairs=None, rows=8, steps=10, method="slerp", seed=0, scale=2,
-                    gif_frames=24, gif_seconds=0.08, step=None):
+                    gif_frames=24, gif_seconds=0.08, step=None, label=None,
+                    seed_index=None):
   """One row per pair of samples, `steps` images from the first to the second; and a GIF (same
   name, .gif) walking every row back and forth in `gif_frames` steps.
 
@@ -219,14 +259,17 @@ def run_interpolate(workdir, out, pairs=None, rows=8, steps=10, method="slerp", 
       raise UserError(f"--rows={rows} is invalid: it must be a positive integer.")
     pair_refs = [((seed, 2 * r), (seed, 2 * r + 1)) for r in range(rows)]
   _check_png_out(out)
-  generator = sampling.load_generator(workdir, step)
+  generator = sampling.load_generator(workdir, step, seed_index=seed_index)
   ends = [_latents_of(pair, generator.latent_dim) for pair in pair_refs]
+
+  _labels(generator, 0, label)  # Before any work.
 
   def pictures(num_steps):
     """uint8 [rows, num_steps, H, W, C], upscaled."""
     z = np.concatenate([np.asarray(sampling.interpolate(a, b, num_steps, method))
                         for a, b in ends])
-    images = images_lib.upscale(sampling.to_uint8(generator, sampling.generate(generator, z)),
+    images = images_lib.upscale(sampling.to_uint8(
+        generator, sampling.generate(generator, z, labels=_labels(generator, len(z), label))),
                                 scale)
     return images.reshape(len(ends), num_steps, *images.shape[1:])
 
@@ -243,7 +286,8 @@ def run_interpolate(workdir, out, pairs=None, rows=8, steps=10, method="slerp", 
 
 
 def run_arithmetic(workdir, out, expression, seed=0, scale=2, num_variants=7, noise=0.25,
-                   class_samples=3, pool=1000, step=None):
+                   class_samples=3, pool=1000, step=None, label=None,
+                   seed_index=None):
   """Latent arithmetic (Radford et al. 2015): each term's latents are averaged, the averages
   added and subtracted, and the result generated with `num_variants` noisy neighbours.
 
@@ -264,7 +308,8 @@ def run_arithmetic(workdir, out, expression, seed=0, scale=2, num_variants=7, no
     dataset = sampling.read_config(workdir).data.name
     for name in class_terms:
       class_index(dataset, name)
-  generator = sampling.load_generator(workdir, step)
+  generator = sampling.load_generator(workdir, step, seed_index=seed_index)
+  _labels(generator, 0, label)
   predictions = names = None
   if class_terms:
     predictions = sampling.classify_samples(generator, dataset, pool, seed)
@@ -289,8 +334,9 @@ def run_arithmetic(workdir, out, expression, seed=0, scale=2, num_variants=7, no
       description = f"samples {_describe(refs, seed)}"
     resolved.append((sign, refs, description))
 
-  to_images = lambda z: images_lib.upscale(
-      sampling.to_uint8(generator, sampling.generate(generator, z)), scale)
+  to_images = lambda z: images_lib.upscale(sampling.to_uint8(
+      generator, sampling.generate(generator, z, labels=_labels(generator, len(z), label))),
+                                            scale)
   latent_terms = [(sign, _latents_of(refs, generator.latent_dim)) for sign, refs, _ in resolved]
   result = sampling.latent_arithmetic(latent_terms)
   rows, labels = [], []
@@ -316,11 +362,15 @@ def _define_flags():
   flags.DEFINE_string("out", None, "sample: an .npz file or a folder ending with / (PNGs); "
                       "grid, interpolate, arithmetic: a .png file.")
   flags.DEFINE_integer("num", None, "sample: number of samples (default 10,000); grid: number "
-                       "of samples shown (default 64).")
+                       "of samples shown (default 64); classes: samples per class (default 8).")
+  flags.DEFINE_integer("label", None, "Class-conditional runs: the class of every sample "
+                       "(sample, grid: default sample i of class i % num_classes).")
   flags.DEFINE_integer("seed", 0, "Seed of the latents: sample i of a seed is always the same.")
   flags.DEFINE_integer("batch_size", 500, "Latents per generator call (does not change the "
                        "samples).")
   flags.DEFINE_integer("step", None, "Checkpoint step (default: the newest).")
+  flags.DEFINE_integer("seed_index", None, "A run of config.num_seeds = K GANs: which one, 0 .. "
+                       "K-1 (GAN k is that of seed config.seed + k; default 0).")
   flags.DEFINE_integer("scale", 2, "Pictures: enlarge each sample this many times (nearest).")
   flags.DEFINE_string("pairs", None, "interpolate: FROM-TO pairs of sample indices of --seed "
                       "(or seed:index), e.g. 3-17,5-42; default: --rows pairs 0-1, 2-3, ...")
@@ -360,8 +410,11 @@ def run_command(command, values):
   if not values.get("out"):
     raise UserError("--out is required: where to write (.npz, folder/, or .png).")
   common = dict(workdir=values["workdir"], out=values["out"], seed=values["seed"],
-                step=values["step"])
+                step=values["step"], seed_index=values.get("seed_index"))
   num = values["num"] if values["num"] is not None else DEFAULT_NUM.get(command)
+  if command == "classes":
+    return run_classes(num=num, scale=values["scale"], **common)
+  common["label"] = values.get("label")
   if command == "sample":
     return run_sample(num=num, batch_size=values["batch_size"], **common)
   if command == "grid":

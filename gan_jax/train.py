@@ -13,14 +13,16 @@ import os
 import signal
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 from clu import metric_writers, periodic_actions
 from jax.experimental import multihost_utils
 
 from gan_jax import checkpointing, config_validation, data_parallel, images, input_pipeline
-from gan_jax import nonfinite, optimizers, train_state, train_step
+from gan_jax import nonfinite, optimizers, seeds, train_state, train_step
 from gan_jax.errors import UserError
 from gan_jax.evaluation import evaluator as evaluator_lib
+from gan_jax.evaluation import mixtures, plots
 from gan_jax.evaluation import reference as reference_lib
 from gan_jax.models import registry
 
@@ -55,24 +57,45 @@ def check_same_run(config, workdir):
         "pass a new --workdir for the new config.")
 
 
-def build_state(config, image_shape, rng):
-  """Models, optimizers and the initial `GANState` for `config`."""
+def build_state(config, image_shape, rng, num_classes=0):
+  """Models, optimizers and the initial `GANState` for `config` (conditional on `num_classes`
+  classes when > 0)."""
   generator, discriminator = registry.create_models(
-      config.model, image_shape, config.get("dtype", "float32"))
+      config.model, image_shape, num_classes, dtype=config.get("dtype", "float32"))
   generator_tx, discriminator_tx = optimizers.create_optimizers(config)
   return train_state.create_train_state(
       rng, generator, discriminator, generator_tx, discriminator_tx,
-      latent_dim=config.model.latent_dim, image_shape=image_shape)
+      latent_dim=config.model.latent_dim, image_shape=image_shape,
+      pack=config.get("pack", 1), ema_decay=config.get("ema_decay"))
+
+
+def conditioning_classes(config, info):
+  """Number of classes the networks are conditioned on: 0 unless config.conditional."""
+  if not config.get("conditional"):
+    return 0
+  if not info.num_classes or info.num_classes < 2:
+    raise UserError(f"config.conditional=True but {info.source} has no class labels; use a "
+                    "labelled dataset (mnist, fashion_mnist, rock_paper_scissors, ...) or set "
+                    "--config.conditional=False.")
+  return info.num_classes
 
 
 @functools.partial(jax.jit, static_argnums=0)
-def _generate(module, variables, z):
-  return module.apply(variables, z, train=False)
+def _generate(module, variables, z, labels):
+  return module.apply(variables, z, *(() if labels is None else (labels,)), train=False)
 
 
-def generate(state, z):
-  """Generator output for latents z, BatchNorm in inference mode (moving statistics)."""
-  return _generate(state.generator.module, state.generator.variables(), z)
+def generate(state, z, labels=None):
+  """Generator output for latents z (and class labels, if conditional), with the EMA weights when
+  the state keeps them; BatchNorm in inference mode (moving statistics)."""
+  return _generate(state.generator.module, state.generator.inference_variables(), z, labels)
+
+
+def class_grid_inputs(fixed_z, num_classes):
+  """(z, labels) of a grid with one row per class and the same latents in every row."""
+  num_columns = max(1, fixed_z.shape[0] // num_classes)
+  z = jnp.tile(fixed_z[:num_columns], (num_classes, 1))
+  return z, jnp.repeat(jnp.arange(num_classes, dtype=jnp.int32), num_columns)
 
 
 def _nonfinite_error(step, metrics):
@@ -118,9 +141,22 @@ class PreemptionNotice:
       signal.signal(signal.SIGTERM, self._previous)
 
 
-def write_sample_grid(state, fixed_z, step, workdir, writer, value_range):
-  """Every process generates (the state is global); process 0 writes the PNG and summary."""
-  grid = images.make_grid(images.to_uint8(generate(state, fixed_z), value_range))
+def write_sample_grid(state, fixed_z, step, workdir, writer, value_range, mixture=None):
+  """Every process generates (the state is global); process 0 writes the PNG and summary.
+
+  A conditional generator's grid has one row per class, the same latents in every row. For 2-D
+  points (`mixture` given) the "grid" is a scatter plot over the mixture's centres.
+  """
+  num_classes = getattr(state.generator.module, "num_classes", 0)
+  if mixture is not None:
+    grid = plots.mixture_scatter_image(np.asarray(generate(state, fixed_z)), mixture,
+                                       title=f"step {step}")
+  elif num_classes:
+    z, labels = class_grid_inputs(fixed_z, num_classes)
+    grid = images.make_grid(images.to_uint8(generate(state, z, labels), value_range),
+                            num_rows=num_classes)
+  else:
+    grid = images.make_grid(images.to_uint8(generate(state, fixed_z), value_range))
   if jax.process_index() == 0:
     images.save_png(grid, os.path.join(workdir, "samples", f"step_{step:06d}.png"))
   writer.write_images(step, {"samples": grid[None]})
@@ -131,13 +167,27 @@ def global_normal(rng, shape, sharding):
   return jax.jit(lambda key: jax.random.normal(key, shape), out_shardings=sharding)(rng)
 
 
+def write_seed_sample_grids(state, fixed_z, step, workdir, writer, value_range):
+  """`write_sample_grid` for K seeds: samples/seed_<k>/step_XXXXXX.png for each seed, and the K
+  grids side by side (seed 0 on the left) as samples/step_XXXXXX.png and in TensorBoard."""
+  grids = [images.make_grid(images.to_uint8(
+      generate(seeds.select(state, k), fixed_z[k]), value_range)) for k in range(len(fixed_z))]
+  side_by_side = images.make_grid(np.stack(grids), num_rows=1, padding=8)
+  if jax.process_index() == 0:
+    for k, grid in enumerate(grids):
+      os.makedirs(os.path.join(workdir, "samples", f"seed_{k}"), exist_ok=True)
+      images.save_png(grid, os.path.join(workdir, "samples", f"seed_{k}", f"step_{step:06d}.png"))
+    images.save_png(side_by_side, os.path.join(workdir, "samples", f"step_{step:06d}.png"))
+  writer.write_images(step, {"samples": side_by_side[None]})
+
+
 def evaluation_dataset(config, image_shape):
   """The evaluator's name for the run's data, or None when no feature extractor fits it."""
   data = config.data
   if data.get("source") == "stacked_mnist" or data.name == "stacked_mnist":
     return "stacked_mnist"
-  if data.get("source") == "toy2d":
-    return "toy2d_ring8" if data.toy2d.layout == "ring" else "toy2d_grid25"
+  if data.get("source") == "toy2d" or data.name == "toy2d":
+    return "toy2d"
   if data.name in evaluator_lib.CLASS_NAMES and tuple(image_shape) == (28, 28, 1):
     return data.name
   if config.evaluation.get("inception_weights"):
@@ -163,13 +213,22 @@ def create_evaluator(config, image_shape):
   return evaluator_lib.Evaluator(
       dataset, reference, num_samples=evaluation.get("num_samples"),
       value_range=tuple(config.data.value_range), reference_split=split, extractor=extractor,
-      inception_weights=evaluation.get("inception_weights"), seed=config.seed)
+      inception_weights=evaluation.get("inception_weights"), seed=config.seed,
+      mixture=mixtures.from_data_config(config.data) if dataset == "toy2d" else None)
 
 
 def write_evaluation(evaluator, state, step, workdir, writer, sharding):
   """Every metric of the evaluator to TensorBoard ("eval/...") and evaluation/step_XXXXXX.json."""
-  result = evaluator.evaluate(
-      lambda rng, num: generate(state, global_normal(rng, (num, state.latent_dim), sharding)))
+  num_classes = getattr(state.generator.module, "num_classes", 0)
+
+  def sample(rng, num):
+    z = global_normal(rng, (num, state.latent_dim), sharding)
+    # A conditional generator is evaluated on uniformly drawn classes.
+    labels = jax.jit(lambda key: jax.random.randint(key, (num,), 0, num_classes),
+                     out_shardings=sharding)(jax.random.fold_in(rng, 1)) if num_classes else None
+    return generate(state, z, labels)
+
+  result = evaluator.evaluate(sample)
   writer.write_scalars(step, {f"eval/{k}": v for k, v in result.scalars.items()})
   if result.images:
     writer.write_images(step, {f"eval/{k}": v[None] for k, v in result.images.items()})
@@ -198,6 +257,35 @@ def stack_batches(batches, start_step, num_train_steps, steps_per_dispatch):
   for _, num_steps in dispatches(start_step, num_train_steps, steps_per_dispatch):
     group = [next(batches) for _ in range(num_steps)]
     yield jax.tree_util.tree_map(lambda *xs: np.stack(xs), *group)
+
+
+def write_seed_evaluations(evaluator, state, step, workdir, writer, sharding):
+  """`write_evaluation` for K seeds: each seed's metrics ("eval/seed_<k>/...",
+  evaluation/seed_<k>/step_XXXXXX.json), their mean and std over the seeds ("eval/mean/...",
+  "eval/std/...", evaluation/step_XXXXXX.json) and one log line of mean ± std."""
+  num = int(state.step.shape[0])
+  results = []
+  for k in range(num):
+    seed_state = seeds.select(state, k)
+    results.append(evaluator.evaluate(lambda rng, n, s=seed_state: generate(
+        s, global_normal(rng, (n, s.latent_dim), sharding))))
+  scalars = {f"eval/seed_{k}/{name}": v for k, r in enumerate(results)
+             for name, v in r.scalars.items()}
+  summary = seeds.mean_and_std([r.scalars for r in results])
+  scalars.update({f"eval/mean/{name}": mean for name, (mean, _) in summary.items()})
+  scalars.update({f"eval/std/{name}": std for name, (_, std) in summary.items()})
+  writer.write_scalars(step, scalars)
+  if jax.process_index() == 0:
+    for k, result in enumerate(results):
+      result.save(os.path.join(workdir, "evaluation", f"seed_{k}", f"step_{step:06d}.json"))
+    with open(os.path.join(workdir, "evaluation", f"step_{step:06d}.json"), "w") as f:
+      json.dump({"step": step, "num_seeds": num,
+                 "mean": {name: mean for name, (mean, _) in summary.items()},
+                 "std": {name: std for name, (_, std) in summary.items()},
+                 "per_seed": [r.scalars for r in results]}, f, indent=2, allow_nan=True)
+  logging.info("Evaluation at step %d, mean ± std over %d seeds: %s", step, num,
+               ", ".join(f"{name}={mean:.4g} ± {std:.2g}" for name, (mean, std) in summary.items()))
+  return results
 
 
 def save_config(config, workdir):
@@ -230,51 +318,74 @@ def train_and_evaluate(config, workdir):
   images_per_step = config.batch_size * config.n_discriminator_steps
   train_input = input_pipeline.create_train_input(config.data, images_per_step, seed=config.seed)
   value_range = tuple(config.data.value_range)
+  # Many seeds: seed k has the data stream of a run with seed config.seed + k (gan_jax/seeds.py).
+  num_seeds = seeds.num_seeds(config)
+  seed_inputs = [train_input] + [
+      input_pipeline.create_train_input(config.data, images_per_step, seed=seed)
+      for seed in seeds.seeds_of(config)[1:]]
 
   # Build model and optimizer.
   rng = jax.random.key(config.seed)
   init_rng, train_rng, sample_rng = jax.random.split(rng, 3)
+  if num_seeds > 1:  # The same three keys for each seed, stacked [K].
+    init_rng, train_rng, sample_rng = seeds.stacked_keys(seeds.seeds_of(config))
   mesh = data_parallel.create_mesh()
   replicated = data_parallel.replicated(mesh)
   # Built by a jitted function with replicated outputs: each process holds its part of one
   # global state (with one process, simply the state on every device).
-  state = jax.jit(functools.partial(build_state, config, train_input.info.image_shape),
+  num_classes = conditioning_classes(config, train_input.info)
+  build = functools.partial(build_state, config, train_input.info.image_shape,
+                            num_classes=num_classes)
+  state = jax.jit(build if num_seeds == 1 else jax.vmap(build),
                   out_shardings=replicated)(init_rng)
   checkpointer = checkpointing.Checkpointer(
       os.path.join(os.path.abspath(workdir), "checkpoints"), config.checkpoint_every_steps,
       config.keep_checkpoints)
   state = checkpointer.restore_latest(state)
-  start_step = int(state.step)
+  start_step = int(np.asarray(state.step).flat[0])  # With K seeds, K equal steps.
   save_config(config, workdir)
 
   # This process's rows of each global batch, put on the devices two batches ahead; with
-  # several steps per dispatch, stacked [steps, batch, ...] per jitted call.
+  # several steps per dispatch, stacked [steps, ...] per jitted call.
   steps_per_dispatch = config.get("steps_per_dispatch", 1)
-  batches = ({"image": b["image"]} for b in train_input.batches(start_step))
+  keys = ("image", "label") if num_classes else ("image",)
+  local_batches = (train_input.batches(start_step) if num_seeds == 1 else
+                   seeds.stack_batches([i.batches(start_step) for i in seed_inputs]))
+  local_batches = ({key: b[key] for key in keys} for b in local_batches)
   if steps_per_dispatch > 1:
-    batches = data_parallel.prefetch_to_device(
-        stack_batches(batches, start_step, config.num_train_steps, steps_per_dispatch),
-        data_parallel.batch_sharded_steps(mesh))
-  else:
-    batches = data_parallel.prefetch_to_device(batches, data_parallel.batch_sharded(mesh))
+    local_batches = stack_batches(local_batches, start_step, config.num_train_steps,
+                                  steps_per_dispatch)
+  batches = data_parallel.prefetch_to_device(
+      local_batches, data_parallel.batch_sharded(mesh, seed_axis=num_seeds > 1,
+                                                 multi_step=steps_per_dispatch > 1))
   step_impl = functools.partial(
       train_step.train_step, loss=config.loss, generator_loss=config.generator_loss,
       gradient_penalty_weight=config.gradient_penalty_weight,
-      n_discriminator_steps=config.n_discriminator_steps,
+      n_discriminator_steps=config.n_discriminator_steps, pack=config.get("pack", 1),
       share_generator_forward=config.get("share_generator_forward", False))
   if config.get("nonfinite_policy", "stop") == "skip":
     step_impl = nonfinite.skip_nonfinite_updates(step_impl)
-  step_fn = data_parallel.parallelize_train_step(step_impl, mesh,
+  if num_seeds > 1:
+    step_impl = seeds.vmap_train_step(step_impl)
+  step_fn = data_parallel.parallelize_train_step(step_impl, mesh, seed_axis=num_seeds > 1,
                                                  multi_step=steps_per_dispatch > 1)
-  fixed_z = global_normal(sample_rng, (config.num_sample_images, config.model.latent_dim),
-                          replicated)
+  latent_shape = (config.num_sample_images, config.model.latent_dim)
+  fixed_z = (global_normal(sample_rng, latent_shape, replicated) if num_seeds == 1 else
+             jax.jit(jax.vmap(lambda key: jax.random.normal(key, latent_shape)),
+                     out_shardings=replicated)(sample_rng))
+  evaluate = write_evaluation if num_seeds == 1 else write_seed_evaluations
   evaluator = create_evaluator(config, train_input.info.image_shape)
+  # 2-D points are shown as a scatter plot over the mixture instead of an image grid.
+  mixture = (mixtures.from_data_config(config.data)
+             if evaluation_dataset(config, train_input.info.image_shape) == "toy2d" else None)
+  write_samples = (functools.partial(write_sample_grid, mixture=mixture) if num_seeds == 1 else
+                   write_seed_sample_grids)
 
   writer = metric_writers.create_default_writer(workdir, just_logging=jax.process_index() > 0)
   report_progress = periodic_actions.ReportProgress(
       num_train_steps=config.num_train_steps, writer=writer)
   if start_step == 0:
-    write_sample_grid(state, fixed_z, 0, workdir, writer, value_range)
+    write_samples(state, fixed_z, 0, workdir, writer, value_range)
 
   # Main train loop.
   logging.info("Training from step %d to %d.", start_step, config.num_train_steps)
@@ -310,11 +421,11 @@ def train_and_evaluate(config, workdir):
           interval = nonfinite.init_interval()
       if step % config.sample_every_steps == 0 or is_last:
         with report_progress.timed("samples"):
-          write_sample_grid(state, fixed_z, step, workdir, writer, value_range)
+          write_samples(state, fixed_z, step, workdir, writer, value_range)
       if evaluator is not None and not preempted and (
           step % config.eval_every_steps == 0 or is_last):
         with report_progress.timed("eval"):
-          write_evaluation(evaluator, state, step, workdir, writer, replicated)
+          evaluate(evaluator, state, step, workdir, writer, replicated)
       if checkpoint_due:
         with report_progress.timed("checkpoint"):
           checkpointer.save(step, state, force=is_last)

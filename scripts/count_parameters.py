@@ -4,7 +4,8 @@
 
 Shapes only (`jax.eval_shape`): nothing is initialised, so 15M-parameter networks cost nothing.
 The image shape is `config.data.image_size` (square) with 3 channels for the RGB datasets, else
-28x28x1. "total" includes BatchNorm's moving statistics (and spectral norm's vectors).
+28x28x1; 2-D points for toy2d. D's input is `config.pack` samples wide (PacGAN). "total"
+includes BatchNorm's moving statistics (and spectral norm's vectors).
 """
 
 import argparse
@@ -20,6 +21,8 @@ GRAYSCALE = ("mnist", "fashion_mnist")
 
 
 def image_shape(config):
+  if config.data.name == "toy2d":
+    return (2,)
   size = config.data.get("image_size") or 28
   return (size, size, 1 if config.data.name in GRAYSCALE else 3)
 
@@ -29,7 +32,8 @@ def counts(config):
   shape = image_shape(config)
   generator, discriminator = registry.create_models(config.model, shape)
   inputs = {"generator": (generator, jnp.zeros((1, config.model.latent_dim))),
-            "discriminator": (discriminator, jnp.zeros((1, *shape)))}
+            "discriminator": (discriminator, jnp.zeros(
+                (1, *shape[:-1], config.get("pack", 1) * shape[-1])))}
   result = {}
   for name, (module, x) in inputs.items():
     variables = jax.eval_shape(lambda m=module, x=x: m.init(jax.random.key(0), x, train=False))
@@ -53,7 +57,8 @@ def main():
   for path in args.configs:
     config = load_config(path)
     c = counts(config)
-    shape = "x".join(map(str, image_shape(config)))
+    shape = "x".join(map(str, image_shape(config))) + (
+        f", pack {config.pack}" if config.get("pack", 1) > 1 else "")
     print(f"| `{path}` | {shape} | {c['generator'][0]:,} | {c['generator'][1]:,} | "
           f"{c['discriminator'][0]:,} | {c['discriminator'][1]:,} |")
 

@@ -39,6 +39,7 @@ BAD_VALUES = {
     "keep_checkpoints": [0, -2],
     "num_sample_images": [0, -16],
     "seed": ["abc", 1.5],
+    "num_seeds": [0, -2, 1.5, "four"],
     "generator_loss": ["wasserstein_typo", "", "MINIMAX"],
     "nonfinite_policy": ["ignore", "", "Stop"],
     "model.name": ["resnet", "", "MLP"],
@@ -72,6 +73,12 @@ BAD_VALUES = {
     "dtype": ["float16", "bf16", ""],
     "steps_per_dispatch": [0, -2, "many", 3],
     "share_generator_forward": ["yes", 2],
+    "pack": [0, -4, "two", 7],
+    "model.generator_activation": ["gelu", ""],
+    "model.generator_output_activation": ["softmax", "none"],
+    "model.discriminator_maxout_pieces": [0, -1],
+    "ema_decay": [1.0, 1.5, -0.1, "slow"],
+    "conditional": ["maybe", 2],
 }
 
 

@@ -38,6 +38,12 @@ def tiny_run(tmp_path_factory):
   workdir the sampling, generate and example tests read. Returns (workdir, final state)."""
   from gan_jax import train  # pylint: disable=g-import-not-at-top
 
+  workdir = str(tmp_path_factory.mktemp("tiny_run"))
+  return workdir, train.train_and_evaluate(_tiny_run_config(), workdir)
+
+
+def _tiny_run_config():
+  """6 steps of the article's MLP at small widths, checkpoints at steps 3 and 6."""
   config = mlp_fashion_mnist.get_config()
   config.model.generator_features = (32, 64)
   config.model.discriminator_features = (64, 32)
@@ -47,5 +53,28 @@ def tiny_run(tmp_path_factory):
   config.sample_every_steps = 6
   config.checkpoint_every_steps = 3
   config.num_sample_images = 16
-  workdir = str(tmp_path_factory.mktemp("tiny_run"))
-  return workdir, train.train_and_evaluate(config, workdir)
+  return config
+
+
+@pytest.fixture(scope="session")
+def tiny_conditional_run(tmp_path_factory):
+  """A real 6-step class-conditional MLP run with an EMA of G's weights (decay 0.5), as
+  `tiny_run`: checkpoints at steps 3 and 6. Returns (workdir, final state)."""
+  from gan_jax import train  # pylint: disable=g-import-not-at-top
+
+  workdir = str(tmp_path_factory.mktemp("tiny_conditional_run"))
+  return workdir, train.train_and_evaluate(_tiny_conditional_config(), workdir)
+
+
+@pytest.fixture
+def tiny_conditional_config():
+  """The config of `tiny_conditional_run`."""
+  return _tiny_conditional_config()
+
+
+def _tiny_conditional_config():
+  config = _tiny_run_config()
+  config.eval_every_steps = 0
+  config.conditional = True
+  config.ema_decay = 0.5
+  return config

@@ -1,15 +1,17 @@
 """Model, loss and optimizer checks: one UserError naming the field, before anything runs."""
 
 import importlib
+import json
 
 import pytest
 
-from configs import dcgan_fashion_mnist, wgan_fashion_mnist
+from configs import dcgan_fashion_mnist, mlp_fashion_mnist, wgan_fashion_mnist
 from gan_jax import config_validation, input_pipeline
 from gan_jax.errors import UserError
 
 CONFIGS = ("default", "mlp_fashion_mnist", "mlp_mnist", "dcgan_fashion_mnist", "dcgan_mnist",
-           "dcgan64", "dcgan_rps", "wgan_fashion_mnist", "wgan_food101")
+           "dcgan64", "dcgan_rps", "wgan_fashion_mnist", "wgan_food101", "toy2d_ring8",
+           "toy2d_grid25", "stacked_mnist")
 
 
 @pytest.mark.parametrize("name", CONFIGS)
@@ -66,6 +68,11 @@ def _set(config, field, value):
      "config.steps_per_dispatch=0 is invalid: it must be a positive integer"),
     (dcgan_fashion_mnist, "dtype", "bf16",
      "config.dtype='bf16' is invalid: choose one of ('float32', 'bfloat16')"),
+    (dcgan_fashion_mnist, "ema_decay", 1.0,
+     "config.ema_decay=1.0 is invalid: it must be in [0, 1), e.g. 0.999"),
+    (dcgan_fashion_mnist, "ema_decay", -0.1, "config.ema_decay=-0.1 is invalid"),
+    (dcgan_fashion_mnist, "conditional", "yes",
+     "config.conditional='yes' is invalid: it must be True or False"),
 ])
 def test_bad_model_loss_and_optimizer_values(base, field, value, message):
   config = base.get_config()
@@ -77,3 +84,32 @@ def test_bad_model_loss_and_optimizer_values(base, field, value, message):
   with pytest.raises(UserError) as e:
     config_validation.validate_config(config, num_devices=1)
   assert message in str(e.value)
+
+
+def test_runs_saved_before_a_field_existed_resume_under_its_old_behaviour():
+  """A config.json without `pack` (or the MLP options, or the speed options) matches pack=1
+  (and the article's MLP, two generator forwards)."""
+  config = mlp_fashion_mnist.get_config()
+  saved = json.loads(config.to_json_best_effort())
+  del saved["pack"], saved["model"]["generator_output_activation"]
+  del saved["share_generator_forward"], saved["dtype"], saved["steps_per_dispatch"]
+  assert config_validation.resume_differences(saved, config) == []
+  config.pack = 4
+  assert config_validation.resume_differences(saved, config) == [
+      "  pack: 1 in the saved run -> 4 now"]
+
+
+def test_ema_and_conditional_decide_whether_a_run_resumes():
+  config = dcgan_fashion_mnist.get_config()
+  saved = json.loads(config.to_json_best_effort())
+  assert config_validation.resume_differences(saved, config) == []
+  config.ema_decay = 0.999
+  config.conditional = True
+  assert config_validation.resume_differences(saved, config) == [
+      "  conditional: False in the saved run -> True now",
+      "  ema_decay: None in the saved run -> 0.999 now"]
+  # A config.json written before the fields existed resumes under their defaults only.
+  del saved["ema_decay"], saved["conditional"]
+  assert len(config_validation.resume_differences(saved, config)) == 2
+  config.ema_decay, config.conditional = None, False
+  assert config_validation.resume_differences(saved, config) == []

@@ -110,3 +110,12 @@ def test_cli_error_is_one_line(tmp_path):
   result = _cli(f"--workdir={tmp_path}")
   assert result.returncode == 2 and "Traceback" not in result.stderr
   assert result.stderr.strip().splitlines()[-1].startswith("error: --workdir=")
+
+
+def test_evaluates_a_conditional_run_on_uniform_classes_with_its_ema(tiny_conditional_run,
+                                                                     tmp_path):
+  workdir, _ = tiny_conditional_run
+  result = evaluate.run_evaluation(workdir=workdir, num_samples=200, num_reference=300,
+                                   output=str(tmp_path / "conditional.json"))
+  assert result.record["ema_weights"] is True and result.record["checkpoint_step"] == 6
+  assert np.isfinite(result.scalars["fd"])

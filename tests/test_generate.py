@@ -256,3 +256,32 @@ def test_cli_errors_about_the_run_and_the_output(tiny_run, tmp_path):
            "--expression=class:hat"), "class:hat is not a fashion_mnist class")
   _assert_one_line_error(_cli(f"--workdir={workdir}", f"--out={tmp_path}/s.npz", "--step=4"),
                          "--step=4: ")
+
+
+def test_label_and_classes_commands_on_a_conditional_run(tiny_conditional_run, tmp_path):
+  workdir, _ = tiny_conditional_run
+  out = str(tmp_path / "class3.npz")
+  result = generate.run_command("sample", {"workdir": workdir, "out": out, "seed": 0,
+                                           "step": None, "num": 5, "batch_size": 500,
+                                           "label": 3})
+  assert result["ema"]
+  generator = sampling.load_generator(workdir)
+  np.testing.assert_array_equal(np.load(out)["images"],
+                                sampling.sample(generator, 5, seed=0, label=3))
+  result = _cli("classes", f"--workdir={workdir}", f"--out={tmp_path / 'classes.png'}",
+                "--num=3", "--scale=1")
+  assert result.returncode == 0, result.stderr[-2000:]
+  assert "(EMA weights)" in result.stdout
+  picture = np.asarray(Image.open(tmp_path / "classes.png"))
+  assert picture.shape[0] == 10 * (28 + 2) + 2  # One row per class.
+  # Interpolation needs a class (and works with one); a class the run does not have is refused.
+  with pytest.raises(UserError, match="class-conditional \\(10 classes\\): give --label=K"):
+    generate.run_interpolate(workdir, str(tmp_path / "walk.png"), rows=1, gif_frames=2)
+  generate.run_interpolate(workdir, str(tmp_path / "walk.png"), rows=1, gif_frames=2, label=9)
+  with pytest.raises(UserError, match="--label=10 is invalid: this generator has classes 0 .. 9"):
+    generate.run_sample(workdir, str(tmp_path / "x.npz"), num=2, label=10)
+
+
+def test_classes_command_needs_a_conditional_run(tiny_run, tmp_path):
+  with pytest.raises(UserError, match="not class-conditional"):
+    generate.run_classes(tiny_run[0], str(tmp_path / "c.png"))

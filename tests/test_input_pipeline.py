@@ -234,4 +234,5 @@ def test_sources_that_need_a_path(tiny_config):
   with pytest.raises(UserError, match="must be a square number"):
     config_validation.validate_config(tiny_config, num_devices=1)
   tiny_config.data.toy2d.num_modes = 25
+  tiny_config.model.generator_output_activation = "linear"  # Points are unbounded.
   config_validation.validate_config(tiny_config, num_devices=1)

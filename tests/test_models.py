@@ -7,7 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from configs import dcgan64, dcgan_rps
+from configs import dcgan64, dcgan_fashion_mnist, dcgan_rps, mlp_fashion_mnist
 from gan_jax.errors import UserError
 from gan_jax.models import dcgan, mlp, registry
 from gan_jax.train_state import count_parameters
@@ -180,3 +180,57 @@ def test_layer_lists_that_cannot_fit_are_user_errors():
   config.model.discriminator_pool_sizes = (2, 2)
   with pytest.raises(UserError, match="discriminator_pool_sizes"):
     registry.create_models(config.model, (300, 300, 3))
+
+
+# ---------------------------------------------------------------------------------------------
+# Class-conditional networks.
+
+
+def test_conditional_mlp_adds_only_the_label_embeddings():
+  """G: 10 x 50 embedding and 50 more rows of the first kernel; D: a 10 x 256 projection."""
+  labels = jnp.array([0, 9])
+  generator_variables = mlp.MLPGenerator(num_classes=10).init(
+      jax.random.key(0), jnp.zeros((2, 100)), labels, train=False)
+  assert count_parameters(generator_variables["params"]) == 1_489_936 + 10 * 50 + 50 * 256
+  assert generator_variables["params"]["Dense_0"]["kernel"].shape == (150, 256)
+  discriminator_variables = mlp.MLPDiscriminator(num_classes=10).init(
+      jax.random.key(0), jnp.zeros((2, 28, 28, 1)), labels, train=False)
+  assert count_parameters(discriminator_variables) == 533_505 + 10 * 256
+
+
+def _tiny_model_config(name):
+  config = (dcgan_fashion_mnist if name == "dcgan" else mlp_fashion_mnist).get_config()
+  config.model.latent_dim = 5
+  if name == "dcgan":
+    config.model.generator_features = (8, 4)
+    config.model.discriminator_features = (4, 8)
+    config.model.generator_kernel_sizes = (3, 3)
+    config.model.discriminator_kernel_sizes = (3, 3)
+  else:
+    config.model.generator_features = (16,)
+    config.model.discriminator_features = (16,)
+  return config.model
+
+
+@pytest.mark.parametrize("name", ["mlp", "dcgan"])
+def test_labels_condition_both_networks(name):
+  """Same z, different labels: different images; same image, different labels: other logits."""
+  model_config, shape = _tiny_model_config(name), (8, 8, 1)
+  generator, discriminator = registry.create_models(model_config, shape, num_classes=3)
+  assert generator.num_classes == discriminator.num_classes == 3
+  z = jnp.tile(jax.random.normal(jax.random.key(1), (1, model_config.latent_dim)), (3, 1))
+  labels = jnp.arange(3)
+  g_vars = generator.init(jax.random.key(0), z, labels, train=False)
+  images = generator.apply(g_vars, z, labels, train=False)
+  assert images.shape == (3, *shape)
+  assert not np.allclose(images[0], images[1]) and not np.allclose(images[1], images[2])
+  same = jnp.tile(images[:1], (3, 1, 1, 1))
+  d_vars = discriminator.init({"params": jax.random.key(2), "dropout": jax.random.key(3)}, same,
+                              labels, train=False)
+  # A fresh projection embedding is random, so each label scores the same image differently.
+  logits = discriminator.apply(d_vars, same, labels, train=False)
+  assert logits.shape == (3,) and np.unique(np.asarray(logits)).size == 3
+  # Unconditional networks of the same config have none of the label parameters.
+  plain_generator, _ = registry.create_models(model_config, shape)
+  plain = plain_generator.init(jax.random.key(0), z, train=False)["params"]
+  assert set(g_vars["params"]) - set(plain) == {"label_embedding"}

@@ -10,8 +10,7 @@ import optax
 import pytest
 
 from configs import dcgan64, dcgan_fashion_mnist, dcgan_mnist, dcgan_rps, mlp_fashion_mnist
-from configs import wgan_fashion_mnist
-from configs import wgan_food101
+from configs import stacked_mnist, wgan_fashion_mnist, wgan_food101
 from gan_jax import constraints, data_parallel, losses, train, train_state
 from gan_jax import train_step
 from gan_jax.models import mlp, registry
@@ -274,6 +273,7 @@ CONFIGS = {
     "dcgan_rps": (dcgan_rps, (300, 300, 3)),
     "wgan_fashion_mnist": (wgan_fashion_mnist, (28, 28, 1)),
     "wgan_food101": (wgan_food101, (64, 64, 3)),
+    "stacked_mnist": (stacked_mnist, (28, 28, 3)),
 }
 
 
@@ -346,7 +346,7 @@ def _tiny_state(model, dtype, seed=0, tx=None):
                         dropout_rate=0.0, discriminator_batch_norm=True)
   else:
     config.model.update(generator_features=(16, 32), discriminator_features=(32, 16))
-  generator, discriminator = registry.create_models(config.model, TINY_SHAPE, dtype)
+  generator, discriminator = registry.create_models(config.model, TINY_SHAPE, dtype=dtype)
   tx = tx or optax.adam(2e-4, b1=0.5)
   return train_state.create_train_state(
       jax.random.key(seed), generator, discriminator, tx, tx,
@@ -411,7 +411,7 @@ def test_steps_per_dispatch_equals_single_steps_on_two_devices():
   stacked = jax.tree_util.tree_map(lambda *xs: np.stack(xs), *batches)
   multi_state = jax.device_put(_tiny_state("mlp", "float32"), data_parallel.replicated(mesh))
   multi_state, multi_metrics = multi(
-      multi_state, jax.device_put(stacked, data_parallel.batch_sharded_steps(mesh)), rng)
+      multi_state, jax.device_put(stacked, data_parallel.batch_sharded(mesh, multi_step=True)), rng)
 
   assert int(multi_state.step) == int(state.step) == k
   _assert_states_close(multi_state, state, 1e-6)
@@ -445,3 +445,121 @@ def test_shared_generator_forward_two_devices_equal_one_device_and_differ_from_t
   with pytest.raises(ValueError, match="n_discriminator_steps=1"):
     train_step.train_step(state, _synthetic_batch(16), jax.random.key(0),
                           share_generator_forward=True, n_discriminator_steps=2)
+
+
+# ---------------------------------------------------------------------------------------------
+# Class-conditional networks and the EMA of the generator's weights.
+
+NUM_CLASSES = 3
+
+
+def _tiny_mlp_state(num_classes=0, ema_decay=None, tx=None, pack=1):
+  generator, discriminator = mlp.MLPGenerator(image_shape=TINY_SHAPE, hidden_features=(8,)), (
+      mlp.MLPDiscriminator(hidden_features=(8,)))
+  if num_classes:
+    generator = generator.clone(num_classes=num_classes, label_features=4)
+    discriminator = discriminator.clone(num_classes=num_classes)
+  tx = tx or optax.adam(1e-2)
+  return train_state.create_train_state(
+      jax.random.key(0), generator, discriminator, tx, tx, latent_dim=4, image_shape=TINY_SHAPE,
+      ema_decay=ema_decay, pack=pack)
+
+
+def _labelled_batch(num, seed=0):
+  images = jax.random.uniform(jax.random.key(seed), (num, *TINY_SHAPE))
+  return {"image": images,
+          "label": jax.random.randint(jax.random.key(seed + 100), (num,), 0, NUM_CLASSES)}
+
+
+def test_conditional_step_trains_every_parameter_including_the_label_embeddings():
+  state = _tiny_mlp_state(NUM_CLASSES)
+  new_state, metrics = jax.jit(train_step.train_step)(state, _labelled_batch(16),
+                                                       jax.random.key(1))
+  _assert_finite(metrics)
+  assert "label_embedding" in state.generator.params
+  assert "label_projection" in state.discriminator.params
+  for name in ("generator", "discriminator"):
+    before = jax.tree_util.tree_leaves(getattr(state, name).params)
+    after = jax.tree_util.tree_leaves(getattr(new_state, name).params)
+    assert all(not np.array_equal(a, b) for a, b in zip(before, after)), name
+  # The real labels reach D: other labels for the same images give another update.
+  other = {**_labelled_batch(16), "label": (_labelled_batch(16)["label"] + 1) % NUM_CLASSES}
+  other_state, _ = jax.jit(train_step.train_step)(state, other, jax.random.key(1))
+  assert not np.array_equal(
+      np.asarray(new_state.discriminator.params["label_projection"]["embedding"]),
+      np.asarray(other_state.discriminator.params["label_projection"]["embedding"]))
+
+
+def test_sampled_labels_are_one_global_draw():
+  rng = jax.random.key(5)
+  labels = train_step.sample_labels(rng, 8, NUM_CLASSES)
+  assert labels.dtype == jnp.int32 and set(np.asarray(labels)) <= set(range(NUM_CLASSES))
+  halves = jax.vmap(lambda _: train_step.sample_labels(rng, 4, NUM_CLASSES, axis_name="d"),
+                    axis_name="d")(jnp.arange(2))
+  np.testing.assert_array_equal(np.asarray(halves).ravel(), np.asarray(labels))
+
+
+def _run_labelled(devices, step_fn, state, num_steps=3):
+  mesh = data_parallel.create_mesh(devices)
+  step = data_parallel.parallelize_train_step(step_fn, mesh, donate_state=False)
+  state = jax.device_put(state, data_parallel.replicated(mesh))
+  for i in range(num_steps):
+    batch = jax.device_put(_labelled_batch(8, seed=i), data_parallel.batch_sharded(mesh))
+    state, metrics = step(state, batch, jax.random.key(3))
+  return state, metrics
+
+
+def test_conditional_and_ema_two_devices_equal_one_device():
+  state = _tiny_mlp_state(NUM_CLASSES, ema_decay=0.5, tx=optax.sgd(0.1))
+  (state_1, metrics_1), (state_2, metrics_2) = (
+      _run_labelled(devices, train_step.train_step, state)
+      for devices in (jax.devices()[:1], jax.devices()[:2]))
+  _assert_states_close(state_1, state_2, 1e-5)
+  _assert_states_close(metrics_1, metrics_2, 1e-5)
+
+
+@pytest.mark.parametrize("variant", ["conditional_ema", "pack"])
+def test_shared_generator_forward_with_labels_ema_or_packing(variant):
+  """share_generator_forward composes with conditional networks + EMA and with PacGAN packing:
+  every parameter (label embeddings too) trains, and 2 devices compute what 1 device does."""
+  pack = 2 if variant == "pack" else 1
+  state = (_tiny_mlp_state(NUM_CLASSES, ema_decay=0.5, tx=optax.sgd(0.1)) if pack == 1 else
+           _tiny_mlp_state(tx=optax.sgd(0.1), pack=pack))
+  step_fn = functools.partial(train_step.train_step, share_generator_forward=True, pack=pack)
+  (state_1, metrics_1), (state_2, metrics_2) = (
+      _run_labelled(devices, step_fn, state) for devices in (jax.devices()[:1], jax.devices()[:2]))
+  _assert_finite((state_1, metrics_1))
+  _assert_states_close(state_1, state_2, 1e-5)
+  _assert_states_close(metrics_1, metrics_2, 1e-5)
+  for name in ("generator", "discriminator"):
+    before = jax.tree_util.tree_leaves(getattr(state, name).params)
+    after = jax.tree_util.tree_leaves(getattr(state_1, name).params)
+    assert all(not np.array_equal(a, b) for a, b in zip(before, after)), name
+  if variant == "conditional_ema":
+    assert "label_embedding" in state_1.generator.params
+    assert not np.array_equal(np.asarray(state_1.generator.ema_params["Dense_0"]["kernel"]),
+                              np.asarray(state_1.generator.params["Dense_0"]["kernel"]))
+
+
+def test_ema_does_not_change_training_and_averages_the_generator():
+  """The same steps with and without an EMA train the same networks; the EMA after two steps is
+  decay^2 * init + (1 - decay) * (decay * p1 + p2)."""
+  decay = 0.5
+  step = jax.jit(train_step.train_step)
+  states = {}
+  for ema_decay in (None, decay):
+    state = _tiny_mlp_state(ema_decay=ema_decay)
+    history = [state.generator.params]
+    for i in range(2):
+      state, _ = step(state, {"image": _labelled_batch(16, seed=i)["image"]}, jax.random.key(1))
+      history.append(state.generator.params)
+    states[ema_decay] = (state, history)
+  (plain, _), (averaged, history) = states[None], states[decay]
+  assert plain.generator.ema_params is None
+  for x, y in zip(jax.tree_util.tree_leaves((plain.generator.params, plain.discriminator)),
+                  jax.tree_util.tree_leaves((averaged.generator.params,
+                                             averaged.discriminator))):
+    np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+  expected = jax.tree_util.tree_map(
+      lambda p0, p1, p2: decay**2 * p0 + (1 - decay) * (decay * p1 + p2), *history)
+  _assert_states_close(averaged.generator.ema_params, expected, 1e-6)

@@ -38,6 +38,7 @@ DEFAULT_NUM_SAMPLES = {
     "stacked_mnist": modes.STACKED_MNIST_NUM_SAMPLES,
     "toy2d_ring8": mixtures.NUM_SAMPLES,
     "toy2d_grid25": mixtures.NUM_SAMPLES,
+    "toy2d": mixtures.NUM_SAMPLES,
 }
 EXTRACTORS = ("classifier", "inception")
 
@@ -96,7 +97,8 @@ class Evaluator:
   def __init__(self, dataset_name, reference_images=None, *, num_samples=None,
                value_range=(0.0, 1.0), reference_split="test", extractor="classifier",
                inception_weights=None, batch_size=500, kid_subset_size=1000,
-               kid_num_subsets=100, precision_recall_k=3, density_coverage_k=5, seed=0):
+               kid_num_subsets=100, precision_recall_k=3, density_coverage_k=5, seed=0,
+               mixture=None):
     """Builds the evaluator and computes everything about the reference set.
 
     Args:
@@ -118,6 +120,8 @@ class Evaluator:
       density_coverage_k: k of density and coverage (Naeem et al. 2020: 5).
       seed: fixes the generator's latents and the KID subsets, so evaluations of one run at
         different steps see the same noise.
+      mixture: for dataset_name "toy2d", the `mixtures.Mixture` the run trained on
+        (`mixtures.from_data_config(config.data)`).
     """
     self.dataset_name = dataset_name
     self.num_samples = int(num_samples or DEFAULT_NUM_SAMPLES.get(dataset_name, 10_000))
@@ -134,7 +138,9 @@ class Evaluator:
     if extractor not in EXTRACTORS:
       raise UserError(f"extractor={extractor!r} is invalid: choose one of {EXTRACTORS}.")
 
-    self.mixture = mixtures.MIXTURES.get(dataset_name)
+    self.mixture = mixture if mixture is not None else mixtures.MIXTURES.get(dataset_name)
+    if dataset_name == "toy2d" and self.mixture is None:
+      raise UserError("Evaluating 'toy2d' needs its mixture (the run's config.data.toy2d).")
     self.extractor = None  # Features for FD, KID and the manifold metrics.
     self.classifier = None  # Predicted classes for class coverage.
     if self.mixture is not None:

@@ -55,6 +55,14 @@ def grid(num_per_side=5, spacing=2.0, std=0.05):
 MIXTURES = {"toy2d_ring8": ring(), "toy2d_grid25": grid()}
 
 
+def from_data_config(data_config):
+  """The mixture a run trains on (`config.data.toy2d`), so its samples are judged against it."""
+  from gan_jax.data import settings  # pylint: disable=g-import-not-at-top
+  toy2d = settings.DataSettings.from_config(data_config).toy2d
+  centres, std = toy2d.resolved()
+  return Mixture(f"toy2d {len(centres)} modes", np.asarray(centres, np.float64), std)
+
+
 def mode_statistics(samples, mixture):
   """Modes captured and high-quality fraction of 2-D samples [N, 2].
 

@@ -9,7 +9,7 @@ from gan_jax.errors import UserError
 from gan_jax.evaluation import mixtures
 
 # Compared with a known target (uniform over 1,000 modes; the mixture's centres), not with images.
-NEEDS_NO_REFERENCE = ("stacked_mnist", *mixtures.MIXTURES)
+NEEDS_NO_REFERENCE = ("stacked_mnist", "toy2d", *mixtures.MIXTURES)
 
 
 def load_reference(dataset, split, data_dir, num_reference, seed):

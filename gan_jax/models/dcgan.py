@@ -36,6 +36,10 @@ devices hold the same values.
 
 `dtype` is the compute dtype (`config.dtype`, e.g. bfloat16); parameters stay float32, BatchNorm
 reduces in float32, and both networks return float32 so losses and metrics are float32 too.
+
+Class-conditional variants (`num_classes` > 0), as for the MLP (`gan_jax.models.mlp`): the label
+embedding is appended to z before the projection; D adds <embed(y), phi(x)> on its flattened
+(or last hidden) features. The projection embedding is not spectrally normalised.
 """
 
 import math
@@ -43,6 +47,8 @@ from typing import Any, Optional, Sequence, Union
 
 import flax.linen as nn
 import jax.numpy as jnp
+
+from gan_jax.models.mlp import embed_labels, projection_logit
 
 ACTIVATIONS = ("leaky_relu", "relu")
 
@@ -101,6 +107,9 @@ class DCGANGenerator(nn.Module):
   dtype: Any = jnp.float32
   # Set by the data-parallel step so BatchNorm uses statistics of the global batch.
   axis_name: Optional[str] = None
+  # Class-conditional when > 0: the labels' embedding (`label_features` numbers) is appended to z.
+  num_classes: int = 0
+  label_features: int = 50
 
   def _activation(self, x):
     if self.activation == "relu":
@@ -125,7 +134,8 @@ class DCGANGenerator(nn.Module):
     return self._activation(x)
 
   @nn.compact
-  def __call__(self, z, train: bool = True):
+  def __call__(self, z, labels=None, train: bool = True):
+    z = embed_labels(z, labels, self.num_classes, self.label_features)
     height, width, channels = self.image_shape
     strides = generator_strides(self.features, self.strides)
     kernel_sizes = _per_layer(self.kernel_sizes, len(strides), "kernel_sizes")
@@ -171,6 +181,8 @@ class DCGANDiscriminator(nn.Module):
   init_std: Optional[float] = None
   dtype: Any = jnp.float32
   axis_name: Optional[str] = None
+  # Class-conditional (projection on the features before the logit) when > 0; labels [batch].
+  num_classes: int = 0
 
   def _layer(self, layer, x, train):
     if self.spectral_norm:
@@ -178,7 +190,7 @@ class DCGANDiscriminator(nn.Module):
     return layer(x)
 
   @nn.compact
-  def __call__(self, x, train: bool = True):
+  def __call__(self, x, labels=None, train: bool = True):
     num_blocks = len(self.features)
     strides = _per_layer(self.strides if self.strides is not None else 2, num_blocks, "strides")
     kernel_sizes = _per_layer(self.kernel_sizes, num_blocks, "kernel_sizes")
@@ -203,5 +215,6 @@ class DCGANDiscriminator(nn.Module):
     for features in self.hidden_features:
       x = self._layer(nn.Dense(features, kernel_init=kernel_init, dtype=self.dtype), x, train)
       x = nn.leaky_relu(x, self.leaky_relu_slope)
-    logits = self._layer(nn.Dense(1, kernel_init=kernel_init, dtype=self.dtype), x, train)
-    return logits[:, 0].astype(jnp.float32)
+    logit_layer = lambda h: self._layer(nn.Dense(1, kernel_init=kernel_init, dtype=self.dtype),
+                                        h, train)
+    return projection_logit(logit_layer, x, labels, self.num_classes)

@@ -11,6 +11,12 @@ Layer table (article 001), with the parameter counts the tests assert:
     1,493,520 parameters incl. BN moving      533,505 parameters
     statistics (1,489,936 trainable)
 
+Class-conditional variants (`num_classes` > 0; the article's networks are the unconditional
+ones): G concatenates a learned label embedding to z (Mirza & Osindero, "Conditional Generative
+Adversarial Nets", 2014); D adds the projection term <embed(y), phi(x)> on its last hidden
+features phi(x) to the logit (Miyato & Koyama, "cGANs with Projection Discriminator", 2018).
+With `num_classes` = 0 the modules and their parameters are exactly the unconditional ones.
+
 The article's Keras code uses BatchNormalization(momentum=0.8) with Keras' epsilon of 1e-3; we keep
 both so the seed configs reproduce it. The discriminator returns logits: the sigmoid lives in the
 losses (numerically stable BCE) and in the metrics.
@@ -25,13 +31,43 @@ from typing import Any, Optional, Sequence
 import flax.linen as nn
 import jax.numpy as jnp
 
+# Hidden activations of the generator and the functions its output may pass through.
+ACTIVATIONS = ("leaky_relu", "relu")
+OUTPUT_ACTIVATIONS = {"sigmoid": nn.sigmoid, "tanh": jnp.tanh, "linear": lambda x: x}
+
+
+def embed_labels(z, labels, num_classes, label_features):
+  """z with a learned embedding of its class labels appended (the conditional generator's input)."""
+  if not num_classes:
+    return z
+  embedding = nn.Embed(num_classes, label_features, name="label_embedding")(labels)
+  return jnp.concatenate([z, embedding.astype(z.dtype)], axis=-1)
+
+
+def projection_logit(logit_layer, features, labels, num_classes):
+  """Unconditional logit of `features` [batch, d], plus <embed(y), features> when conditional
+  (the projection discriminator, Miyato & Koyama 2018)."""
+  logit = logit_layer(features)[:, 0].astype(jnp.float32)  # Losses are computed in float32.
+  if not num_classes:
+    return logit
+  embedding = nn.Embed(num_classes, features.shape[-1], name="label_projection")(labels)
+  return logit + jnp.sum(embedding * features.astype(jnp.float32), axis=-1)
+
 
 class MLPGenerator(nn.Module):
-  """Maps latents [batch, latent_dim] to images [batch, *image_shape] in [0, 1]."""
+  """Maps latents [batch, latent_dim] to images [batch, *image_shape] (in [0, 1] for sigmoid).
+
+  `image_shape=(2,)` with a linear output is the generator of the 2-D mixture benchmarks
+  (VEEGAN, PacGAN), which draw points in the plane rather than pixels.
+  """
 
   image_shape: Sequence[int] = (28, 28, 1)
   hidden_features: Sequence[int] = (256, 512, 1024)
   leaky_relu_slope: float = 0.2
+  # "leaky_relu" (article 001) or "relu" (the PacGAN 2-D generator).
+  activation: str = "leaky_relu"
+  # "sigmoid" (pixels in [0, 1]), "tanh" ([-1, 1]) or "linear" (unbounded, e.g. 2-D points).
+  output_activation: str = "sigmoid"
   batch_norm_momentum: float = 0.8
   batch_norm_epsilon: float = 1e-3
   # Compute dtype of every layer (parameters stay float32).
@@ -39,13 +75,18 @@ class MLPGenerator(nn.Module):
   # Name of the mapped device axis; set by the data-parallel step so BatchNorm computes its
   # statistics over the global batch (the same numbers on 1 or N devices).
   axis_name: Optional[str] = None
+  # Class-conditional when > 0: labels [batch] (ints in [0, num_classes)) are embedded in
+  # `label_features` numbers appended to z.
+  num_classes: int = 0
+  label_features: int = 50
 
   @nn.compact
-  def __call__(self, z, train: bool = True):
-    x = z
+  def __call__(self, z, labels=None, train: bool = True):
+    x = embed_labels(z, labels, self.num_classes, self.label_features)
     for features in self.hidden_features:
       x = nn.Dense(features, dtype=self.dtype)(x)
-      x = nn.leaky_relu(x, self.leaky_relu_slope)
+      x = (nn.relu(x) if self.activation == "relu" else
+           nn.leaky_relu(x, self.leaky_relu_slope))
       x = nn.BatchNorm(
           dtype=self.dtype,
           use_running_average=not train,
@@ -54,23 +95,35 @@ class MLPGenerator(nn.Module):
           axis_name=self.axis_name,
       )(x)
     x = nn.Dense(math.prod(self.image_shape), dtype=self.dtype)(x)
-    x = nn.sigmoid(x.astype(jnp.float32))
+    x = OUTPUT_ACTIVATIONS[self.output_activation](x.astype(jnp.float32))
     return x.reshape((z.shape[0], *self.image_shape))
 
 
 class MLPDiscriminator(nn.Module):
-  """Maps images [batch, H, W, C] to one real/fake logit per image, shape [batch]."""
+  """Maps images [batch, H, W, C] (or points [batch, 2]) to one real/fake logit each, [batch].
+
+  With `maxout_pieces=k > 1` each hidden layer is a linear maxout unit (the max over k linear
+  pieces; Goodfellow et al. 2013, "Maxout Networks"), as in the PacGAN 2-D discriminator;
+  otherwise Dense + LeakyReLU as in article 001.
+  """
 
   hidden_features: Sequence[int] = (512, 256)
   leaky_relu_slope: float = 0.2
+  maxout_pieces: int = 1
   dtype: Any = jnp.float32
   axis_name: Optional[str] = None  # No cross-device statistics here; kept for a uniform interface.
+  # Class-conditional (projection on the last hidden layer) when > 0; labels [batch].
+  num_classes: int = 0
 
   @nn.compact
-  def __call__(self, x, train: bool = True):
+  def __call__(self, x, labels=None, train: bool = True):
     del train  # No dropout or BatchNorm in the article's discriminator.
     x = x.reshape((x.shape[0], -1))
     for features in self.hidden_features:
-      x = nn.Dense(features, dtype=self.dtype)(x)
-      x = nn.leaky_relu(x, self.leaky_relu_slope)
-    return nn.Dense(1, dtype=self.dtype)(x)[:, 0].astype(jnp.float32)
+      if self.maxout_pieces > 1:
+        x = nn.Dense(features * self.maxout_pieces, dtype=self.dtype)(x)
+        x = jnp.max(x.reshape((x.shape[0], features, self.maxout_pieces)), axis=-1)
+      else:
+        x = nn.Dense(features, dtype=self.dtype)(x)
+        x = nn.leaky_relu(x, self.leaky_relu_slope)
+    return projection_logit(nn.Dense(1, dtype=self.dtype), x, labels, self.num_classes)

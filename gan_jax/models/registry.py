@@ -17,10 +17,13 @@ def _per_layer(value):
 
 
 def _create_mlp(model_config, image_shape, dtype):
+  # .get: configs written before these fields existed keep the article's choices.
   generator = mlp.MLPGenerator(
       image_shape=tuple(image_shape),
       hidden_features=tuple(model_config.generator_features),
       leaky_relu_slope=model_config.leaky_relu_slope,
+      activation=model_config.get("generator_activation", "leaky_relu"),
+      output_activation=model_config.get("generator_output_activation", "sigmoid"),
       batch_norm_momentum=model_config.batch_norm_momentum,
       batch_norm_epsilon=model_config.batch_norm_epsilon,
       dtype=dtype,
@@ -28,6 +31,7 @@ def _create_mlp(model_config, image_shape, dtype):
   discriminator = mlp.MLPDiscriminator(
       hidden_features=tuple(model_config.discriminator_features),
       leaky_relu_slope=model_config.leaky_relu_slope,
+      maxout_pieces=model_config.get("discriminator_maxout_pieces", 1),
       dtype=dtype,
   )
   return generator, discriminator
@@ -99,23 +103,32 @@ MODELS = {
 }
 
 
-# Model name -> range of the generator's outputs (sigmoid / tanh), which the data must match.
-OUTPUT_RANGES = {
-    "mlp": (0.0, 1.0),
-    "dcgan": (-1.0, 1.0),
-}
+# Output activation -> range of the generator's outputs, which the data must match.
+_ACTIVATION_RANGES = {"sigmoid": (0.0, 1.0), "tanh": (-1.0, 1.0), "linear": None}
 
 
 # `config.dtype` -> the modules' compute dtype (parameters are always float32).
 DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
 
 
-def create_models(model_config, image_shape, dtype="float32"):
+def output_range(model_config):
+  """(low, high) of the generator's outputs, or None when they are unbounded (linear)."""
+  if model_config.name == "dcgan":
+    return _ACTIVATION_RANGES["tanh"]
+  return _ACTIVATION_RANGES[model_config.get("generator_output_activation", "sigmoid")]
+
+
+def create_models(model_config, image_shape, num_classes=0, dtype="float32"):
   """Returns (generator, discriminator) modules for `model_config` and the data's image shape.
 
   Args:
     model_config: the `config.model` ConfigDict (or any mapping with `name` and the module fields).
     image_shape: (height, width, channels) of the training images.
+    num_classes: > 0 for class-conditional networks (labels in [0, num_classes)); 0: unconditional.
     dtype: compute dtype, a key of `DTYPES` (`config.dtype`); parameters stay float32.
   """
-  return MODELS[model_config.name](model_config, image_shape, DTYPES[dtype])
+  generator, discriminator = MODELS[model_config.name](model_config, image_shape, DTYPES[dtype])
+  if num_classes:
+    generator = generator.clone(num_classes=num_classes)
+    discriminator = discriminator.clone(num_classes=num_classes)
+  return generator, discriminator

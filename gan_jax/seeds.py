@@ -1,0 +1,84 @@
+"""Many seeds in one run (`config.num_seeds = K`): K independent GANs trained side by side.
+
+GANs trained with different seeds can end up very different (one collapses, one does not), so one
+seed says little. With K > 1 the run trains K GANs in one jitted step, `jax.vmap` over a leading
+seed axis of the state, the batch and the RNG, inside the same data-parallel `shard_map` (the
+batch is split over the devices along its second axis; the seed axis is not split).
+
+Seed k of a run with `config.seed = s` *is* the run with `config.seed = s + k`: its initial
+parameters, its training noise, its fixed sample latents and its data order (each seed has its
+own data stream) are those of that separate run, so its parameters match that run's to float
+tolerance (tests/test_seeds.py). Evaluation uses one evaluator for all seeds (the reference set
+and evaluation latents of `config.seed`), so the spread of the metrics over seeds comes from
+training alone.
+
+Only jax and numpy are imported here.
+"""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+
+def num_seeds(config):
+  """K of `config` (1 for configs written before the field existed)."""
+  return config.get("num_seeds", 1)
+
+
+def seeds_of(config):
+  """The seeds of the K GANs: seed k is `config.seed + k` (k = 0 is the run's own seed)."""
+  return [config.seed + k for k in range(num_seeds(config))]
+
+
+def select(tree, index):
+  """Seed `index`'s slice of a stacked state (or of any pytree with a leading seed axis)."""
+  return jax.tree_util.tree_map(lambda x: x[index], tree)
+
+
+def stack_batches(iterators):
+  """Zips K batch iterators into one of batches with a leading seed axis [K, b, ...]."""
+  for batches in zip(*iterators):
+    yield jax.tree_util.tree_map(lambda *xs: np.stack(xs), *batches)
+
+
+def vmap_train_step(step_fn):
+  """`step_fn(state, batch, rng, **kwargs)` mapped over a leading seed axis of all three.
+
+  Collectives over the device axis (`lax.pmean(grads, "batch")`, BatchNorm's `axis_name`) keep
+  working under `vmap`: they average each seed's values over the devices, never across seeds.
+  Metrics come back as scalars named "seed_<k>/<name>", so logging, TensorBoard and the
+  non-finite checks see one series per seed.
+  """
+
+  def seeds_step(state, batch, rng, **kwargs):
+    state, metrics = jax.vmap(lambda s, b, r: step_fn(s, b, r, **kwargs))(state, batch, rng)
+    return state, per_seed_scalars(metrics)
+
+  return seeds_step
+
+
+def per_seed_scalars(metrics):
+  """{"d_loss": [K]} -> {"seed_0/d_loss": scalar, ..., "seed_<K-1>/d_loss": scalar}."""
+  num = len(next(iter(metrics.values())))
+  return {f"seed_{k}/{name}": value[k] for k in range(num) for name, value in metrics.items()}
+
+
+def stacked_keys(seeds, num_splits=3):
+  """For each of the run's `split(key(seed), num_splits)` keys, the K seeds' keys stacked [K].
+
+  The loop splits `jax.random.key(config.seed)` into (init, train, sample) keys; this gives the
+  same three for every seed, each stacked over the seeds.
+  """
+  keys = [jax.random.split(jax.random.key(seed), num_splits) for seed in seeds]
+  return [jnp.stack([k[i] for k in keys]) for i in range(num_splits)]
+
+
+def mean_and_std(scalars_per_seed):
+  """{name: (mean, std)} over seeds of [{name: value}, ...]: the sample std (ddof=1) of the K
+  values (0 for one seed); a NaN of one seed shows in both."""
+  names = [name for name in scalars_per_seed[0]
+           if all(name in scalars for scalars in scalars_per_seed)]
+  ddof = 1 if len(scalars_per_seed) > 1 else 0
+  return {name: (float(np.mean([s[name] for s in scalars_per_seed])),
+                 float(np.std([s[name] for s in scalars_per_seed], ddof=ddof)))
+          for name in names}
