@@ -42,7 +42,7 @@ import numpy as np
 import optax
 
 from gan_jax import data_parallel, train_state, train_step
-from gan_jax.models import registry
+from gan_jax.models import dcgan, registry
 
 
 class Fields(dict):
@@ -53,7 +53,7 @@ class Fields(dict):
 
 _DCGAN_DEFAULTS = dict(
     name="dcgan", generator_strides=None, generator_extra_convs=False,
-    batch_norm_after_activation=False, discriminator_strides=None,
+    batch_norm_after_activation=False, upsampling="auto", discriminator_strides=None,
     discriminator_pool_sizes=None, discriminator_hidden_features=(),
     discriminator_batch_norm=False, spectral_norm=False, batch_norm_momentum=0.9,
     batch_norm_epsilon=1e-5)
@@ -65,7 +65,9 @@ MODELS = {
     "mlp": ((28, 28, 1), dict(
         name="mlp", latent_dim=100, generator_features=(256, 512, 1024),
         discriminator_features=(512, 256), leaky_relu_slope=0.2, batch_norm_momentum=0.8,
-        batch_norm_epsilon=1e-3), (2e-4, 0.5, 0.999)),
+        batch_norm_epsilon=1e-3, generator_activation="leaky_relu",
+        generator_output_activation="sigmoid", discriminator_maxout_pieces=1),
+     (2e-4, 0.5, 0.999)),
     # configs/dcgan_fashion_mnist.py: the small 28x28 DCGAN.
     "dcgan28": ((28, 28, 1), dict(
         _DCGAN_DEFAULTS, latent_dim=100, generator_features=(64, 32),
@@ -105,6 +107,9 @@ def parse_args(argv=None):
   parser.add_argument("--share_generator_forward", action="store_true",
                       help="Add a JAX row with config.share_generator_forward=True (one G "
                       "forward per step: not the same step, see gan_jax/train_step.py).")
+  parser.add_argument("--upsampling", default="",
+                      help="DCGAN models: comma-separated config.model.upsampling values, one "
+                      "JAX row each (default: the model's, i.e. auto).")
   parser.add_argument("--compare", default="", choices=("", "torch"),
                       help="torch: also time benchmarks/torch_reference.py in the same run.")
   parser.add_argument("--torch_compile", action="store_true",
@@ -119,6 +124,10 @@ def parse_args(argv=None):
   args.model = args.model.split(",")
   args.batch_size = [int(b) for b in args.batch_size.split(",")]
   args.dtype = args.dtype.split(",")
+  args.upsampling = [u for u in args.upsampling.split(",") if u]
+  for upsampling in args.upsampling:
+    if upsampling not in dcgan.UPSAMPLING:
+      parser.error(f"--upsampling={upsampling} is not one of {dcgan.UPSAMPLING}.")
   for model in args.model:
     if model not in MODELS:
       parser.error(f"--model={model} is not one of {tuple(MODELS)}.")
@@ -152,12 +161,17 @@ def real_batch(model, batch_size, seed=0):
 class JaxRow:
   """The project's data-parallel step on a fixed batch; owns its (donated) state."""
 
-  def __init__(self, model, images, dtype, steps_per_dispatch=1, share_generator_forward=False):
+  def __init__(self, model, images, dtype, steps_per_dispatch=1, share_generator_forward=False,
+               upsampling=None):
     self.name = "jax" if steps_per_dispatch == 1 else f"jax steps_per_dispatch={steps_per_dispatch}"
     if share_generator_forward:
       self.name += " share_generator_forward"
+    if upsampling:
+      self.name += f" upsampling={upsampling}"
     self.steps_per_dispatch = steps_per_dispatch
     image_shape, fields, (learning_rate, b1, b2) = model_fields(model)
+    if upsampling:
+      fields = Fields(fields, upsampling=upsampling)
     generator, discriminator = registry.create_models(fields, image_shape, dtype=dtype)
     tx = optax.adam(learning_rate, b1=b1, b2=b2)
     mesh = data_parallel.create_mesh()
@@ -171,7 +185,7 @@ class JaxRow:
       images = np.broadcast_to(images, (steps_per_dispatch, *images.shape))
     self.batch = jax.device_put(
         {"image": images},
-        data_parallel.batch_sharded(mesh, multi_step=True) if multi else data_parallel.batch_sharded(mesh))
+        data_parallel.batch_sharded(mesh, multi_step=multi))
     self.rng = jax.random.key(1)
     self.step_fn = data_parallel.parallelize_train_step(
         functools.partial(train_step.train_step, loss="bce", generator_loss="non_saturating",
@@ -252,7 +266,9 @@ def main(argv=None):
     for batch_size in args.batch_size:
       for dtype in args.dtype:
         images = real_batch(model, batch_size)
-        rows = [JaxRow(model, images, dtype)]
+        dcgan_model = model_fields(model)[1].name == "dcgan"
+        upsamplings = args.upsampling if dcgan_model and args.upsampling else [None]
+        rows = [JaxRow(model, images, dtype, upsampling=u) for u in upsamplings]
         if args.steps_per_dispatch > 1:
           rows.append(JaxRow(model, images, dtype, args.steps_per_dispatch))
         if args.share_generator_forward:

@@ -96,12 +96,13 @@ def validate_config(config, num_devices):
 # What a resumed run may change: how long it trains, how often it reports, where the data lives,
 # the learning rates (the non-finite message suggests lowering them), and how the steps are
 # computed (steps per dispatch gives the same steps; bfloat16 compute keeps float32 parameters,
-# so a checkpoint continues on a machine where the other dtype is faster). Everything else decides
+# so a checkpoint continues on a machine where the other dtype is faster; both up-sampling
+# implementations compute the same function of the same parameters). Everything else decides
 # what is trained, so a workdir's checkpoints only continue under the same values.
 RESUMABLE_CHANGES = ("num_train_steps", "steps_per_dispatch", "dtype", "log_every_steps",
                      "sample_every_steps", "checkpoint_every_steps", "keep_checkpoints",
                      "eval_every_steps", "num_sample_images", "nonfinite_policy", "data.data_dir", "data.path",
-                     "distributed.", "optimizer.generator_learning_rate",
+                     "distributed.", "model.upsampling", "optimizer.generator_learning_rate",
                      "optimizer.discriminator_learning_rate",
                      "evaluation.")
 
@@ -250,6 +251,9 @@ def _validate_dcgan(config):
     _require(len(model[field]) > 0, f"model.{field}", model[field], "it needs at least one width")
   _require(model.generator_activation in dcgan.ACTIVATIONS, "model.generator_activation",
            model.generator_activation, f"choose one of {dcgan.ACTIVATIONS}")
+  upsampling = model.get("upsampling", "auto")
+  _require(upsampling in dcgan.UPSAMPLING, "model.upsampling", upsampling,
+           f"choose one of {dcgan.UPSAMPLING}")
   _require(_number(model.dropout_rate) and 0 <= model.dropout_rate < 1, "model.dropout_rate",
            model.dropout_rate, "it must be in [0, 1)")
   _require(model.init_std is None or (_number(model.init_std) and model.init_std > 0),

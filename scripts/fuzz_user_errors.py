@@ -73,6 +73,7 @@ BAD_VALUES = {
     "dtype": ["float16", "bf16", ""],
     "steps_per_dispatch": [0, -2, "many", 3],
     "share_generator_forward": ["yes", 2],
+    "model.upsampling": ["pixel_shuffle", ""],
     "pack": [0, -4, "two", 7],
     "model.generator_activation": ["gelu", ""],
     "model.generator_output_activation": ["softmax", "none"],

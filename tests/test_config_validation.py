@@ -68,6 +68,9 @@ def _set(config, field, value):
      "config.steps_per_dispatch=0 is invalid: it must be a positive integer"),
     (dcgan_fashion_mnist, "dtype", "bf16",
      "config.dtype='bf16' is invalid: choose one of ('float32', 'bfloat16')"),
+    (dcgan_fashion_mnist, "model.upsampling", "pixel_shuffle",
+     "config.model.upsampling='pixel_shuffle' is invalid: choose one of ('auto', "
+     "'conv_transpose', 'subpixel')"),
     (dcgan_fashion_mnist, "ema_decay", 1.0,
      "config.ema_decay=1.0 is invalid: it must be in [0, 1), e.g. 0.999"),
     (dcgan_fashion_mnist, "ema_decay", -0.1, "config.ema_decay=-0.1 is invalid"),

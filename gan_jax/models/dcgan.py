@@ -46,11 +46,27 @@ import math
 from typing import Any, Optional, Sequence, Union
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 
+from gan_jax.models import subpixel
 from gan_jax.models.mlp import embed_labels, projection_logit
 
 ACTIVATIONS = ("leaky_relu", "relu")
+# "conv_transpose": XLA's transposed convolution (lax.conv_transpose); "subpixel": a stride-1
+# convolution + depth-to-space (`gan_jax.models.subpixel`), ~4x faster forward + backward on
+# XLA:CPU; "auto": subpixel on CPU, conv_transpose on GPU/TPU (where cuDNN/XLA handle transposed
+# convolutions natively; the sub-pixel form is not measured there).
+UPSAMPLING = ("auto", "conv_transpose", "subpixel")
+
+
+def upsampling_method(upsampling):
+  """The implementation `upsampling` picks on the default backend."""
+  if upsampling == "auto":
+    return "subpixel" if jax.default_backend() == "cpu" else "conv_transpose"
+  if upsampling not in UPSAMPLING:
+    raise ValueError(f"Unknown upsampling {upsampling!r}; expected one of {UPSAMPLING}.")
+  return upsampling
 
 
 def generator_strides(features, strides=None):
@@ -110,6 +126,9 @@ class DCGANGenerator(nn.Module):
   # Class-conditional when > 0: the labels' embedding (`label_features` numbers) is appended to z.
   num_classes: int = 0
   label_features: int = 50
+  # How stride > 1 transposed convolutions are computed (`UPSAMPLING`); the same function and
+  # parameters either way.
+  upsampling: str = "auto"
 
   def _activation(self, x):
     if self.activation == "relu":
@@ -133,6 +152,16 @@ class DCGANGenerator(nn.Module):
                 dtype=self.dtype)(x)
     return self._activation(x)
 
+  def _up_sample(self, x, features, kernel, stride, kernel_init, name):
+    """A stride-`stride` "SAME" transposed convolution, computed as `upsampling` says."""
+    if upsampling_method(self.upsampling) == "subpixel" and stride > 1:
+      return subpixel.SubPixelConvTranspose(features, (kernel, kernel), (stride, stride),
+                                            kernel_init=kernel_init, dtype=self.dtype,
+                                            name=name)(x)
+    return nn.ConvTranspose(features, (kernel, kernel), strides=(stride, stride),
+                            padding="SAME", kernel_init=kernel_init, dtype=self.dtype,
+                            name=name)(x)
+
   @nn.compact
   def __call__(self, z, labels=None, train: bool = True):
     z = embed_labels(z, labels, self.num_classes, self.label_features)
@@ -145,15 +174,16 @@ class DCGANGenerator(nn.Module):
     base = (projection_size(height, strides), projection_size(width, strides))
 
     x = z.reshape((z.shape[0], 1, 1, z.shape[-1]))
+    # Named explicitly so both up-sampling implementations have the same parameter tree.
     x = nn.ConvTranspose(self.features[0], base, strides=base, padding="VALID",
-                         kernel_init=kernel_init, dtype=self.dtype)(x)
+                         kernel_init=kernel_init, dtype=self.dtype, name="ConvTranspose_0")(x)
     x = self._extra_conv(self._normalize_and_activate(x, train), kernel_sizes[0], kernel_init)
-    for features, stride, kernel in zip(self.features[1:], strides, kernel_sizes):
-      x = nn.ConvTranspose(features, (kernel, kernel), strides=(stride, stride), padding="SAME",
-                           kernel_init=kernel_init, dtype=self.dtype)(x)
-      x = self._extra_conv(self._normalize_and_activate(x, train), kernel, kernel_init)
-    x = nn.ConvTranspose(channels, (kernel_sizes[-1],) * 2, strides=(strides[-1],) * 2,
-                         padding="SAME", kernel_init=kernel_init, dtype=self.dtype)(x)
+    layers = list(zip(self.features[1:], strides, kernel_sizes)) + [
+        (channels, strides[-1], kernel_sizes[-1])]
+    for index, (features, stride, kernel) in enumerate(layers, start=1):
+      x = self._up_sample(x, features, kernel, stride, kernel_init, f"ConvTranspose_{index}")
+      if index < len(layers):
+        x = self._extra_conv(self._normalize_and_activate(x, train), kernel, kernel_init)
     return jnp.tanh(_center_crop(x, height, width).astype(jnp.float32))
 
 

@@ -79,6 +79,7 @@ def _create_dcgan(model_config, image_shape, dtype):
       extra_convs=model_config.generator_extra_convs,
       activation=model_config.generator_activation,
       batch_norm_after_activation=model_config.batch_norm_after_activation,
+      upsampling=model_config.get("upsampling", "auto"),
       **shared,
   )
   pool_sizes = model_config.discriminator_pool_sizes
