@@ -36,14 +36,20 @@ def main():
   parser.add_argument("--checkpoint_every", type=int, default=500)
   parser.add_argument("--sample_seconds", type=float, default=10)
   parser.add_argument("--out", required=True)
+  parser.add_argument("--trace_python_heap", action="store_true",
+                      help="Run main.py under scripts/python_heap_trace.py (tracemalloc): "
+                      "python_heap.jsonl in --out says whether the Python heap grows.")
   args = parser.parse_args()
   if os.path.exists(args.out):
     sys.exit(f"{args.out} exists; pass a new --out.")
   os.makedirs(args.out)
   log_path = os.path.join(args.out, "main.log")
   with open(log_path, "w") as log:
+    tracer = ([os.path.join("scripts", "python_heap_trace.py"),
+               f"--out={os.path.abspath(os.path.join(args.out, 'python_heap.jsonl'))}", "--"]
+              if args.trace_python_heap else ["main.py"])
     process = subprocess.Popen(
-        [sys.executable, "main.py", f"--config={args.config}",
+        [sys.executable, *tracer, f"--config={args.config}",
          f"--workdir={os.path.join(args.out, 'workdir')}", "--config.num_train_steps=100000000",
          f"--config.checkpoint_every_steps={args.checkpoint_every}", "--config.keep_checkpoints=3",
          "--config.sample_every_steps=5000", "--config.eval_every_steps=0"],

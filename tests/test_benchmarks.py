@@ -64,3 +64,21 @@ def test_torch_networks_have_the_jax_parameter_counts(model):
   torch_generator.eval()
   images = torch_generator(torch.zeros(2, fields.latent_dim))
   assert tuple(images.shape) == (2, image_shape[2], *image_shape[:2])
+
+
+def test_plot_sweep_draws_a_png_from_benchmark_lines(tmp_path):
+  from benchmarks import plot_sweep  # pylint: disable=g-import-not-at-top
+  lines = tmp_path / "sweep.jsonl"
+  common = {"model": "dcgan64", "dtype": "float32", "device": "cpu: cpu", "jax": "0",
+            "torch": "0", "peak_memory_kind": "host process peak RSS (ru_maxrss)"}
+  with open(lines, "w") as f:
+    f.write("# {\"device\": \"cpu\"}\n")
+    for batch_size in (32, 64):
+      for row, memory in (("jax", 2**30 * batch_size / 32), ("torch eager", None)):
+        f.write(json.dumps({**common, "batch_size": batch_size, "row": row,
+                            "images_per_s": 10.0 * batch_size,
+                            "peak_memory_bytes": memory}) + "\n")
+  out = str(tmp_path / "sweep.png")
+  plot_sweep.main([str(lines), f"--out={out}"])
+  with open(out, "rb") as f:
+    assert f.read(8) == b"\x89PNG\r\n\x1a\n"
