@@ -35,12 +35,14 @@ LAYERS = [("dcgan28", 7, 64, 32), ("dcgan28", 14, 32, 1),
           ("dcgan64", 4, 1024, 512), ("dcgan64", 8, 512, 256), ("dcgan64", 16, 256, 128),
           ("dcgan64", 32, 128, 3)]
 
+# pylint: disable=protected-access
 FORMS = {
     "conv_transpose": lambda x, w: lax.conv_transpose(
         x, w, (2, 2), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC")),
-    "stacked": lambda x, w: subpixel._stacked_conv_transpose(x, w, (2, 2), None),  # pylint: disable=protected-access
-    "per_phase": lambda x, w: subpixel._per_phase_conv_transpose(x, w, (2, 2), None),  # pylint: disable=protected-access
+    "stacked": lambda x, w: subpixel._stacked_conv_transpose(x, w, (2, 2), None),
+    "per_phase": lambda x, w: subpixel._per_phase_conv_transpose(x, w, (2, 2), None),
 }
+# pylint: enable=protected-access
 
 
 def milliseconds(fn, args, repeats):
