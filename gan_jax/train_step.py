@@ -104,6 +104,12 @@ def _moments(x, axis_name):
   return mean, jnp.sqrt(jnp.maximum(mean_sq - jnp.square(mean), 0.0))
 
 
+def _generator_metrics(value, fake_images, axis_name):
+  """g_loss and the generated pixels' mean and std, averaged over the devices."""
+  fake_mean, fake_std = _moments(fake_images, axis_name)
+  return {"g_loss": _pmean(value, axis_name), "fake_mean": fake_mean, "fake_std": fake_std}
+
+
 def _discriminator_metrics(loss_value, real_logits, fake_logits, penalty, loss):
   """d_real/d_fake: mean D(x), D(G(z)) as probabilities for BCE, raw critic values otherwise."""
   to_output = jax.nn.sigmoid if loss == "bce" else (lambda logits: logits)
@@ -199,9 +205,7 @@ def generator_update(state, num, rng, generator_loss="non_saturating", loss="bce
   (value, (fake_images, batch_stats)), grads = jax.value_and_grad(
       loss_fn, has_aux=True)(generator.params)
   generator = generator.apply_gradients(_pmean(grads, axis_name)).replace(batch_stats=batch_stats)
-  fake_mean, fake_std = _moments(fake_images, axis_name)
-  metrics = {"g_loss": _pmean(value, axis_name), "fake_mean": fake_mean, "fake_std": fake_std}
-  return state.replace(generator=generator), metrics
+  return state.replace(generator=generator), _generator_metrics(value, fake_images, axis_name)
 
 
 def shared_forward_updates(state, real_images, rng, loss="bce", generator_loss="non_saturating",
@@ -239,9 +243,8 @@ def shared_forward_updates(state, real_images, rng, loss="bce", generator_loss="
   value, image_grads = jax.value_and_grad(loss_fn)(fake_images)
   (grads,) = generator_vjp(image_grads)
   generator = state.generator.apply_gradients(_pmean(grads, axis_name))
-  fake_mean, fake_std = _moments(fake_images, axis_name)
-  g_metrics = {"g_loss": _pmean(value, axis_name), "fake_mean": fake_mean, "fake_std": fake_std}
-  return state.replace(generator=generator), {**d_metrics, **g_metrics}
+  return state.replace(generator=generator), {
+      **d_metrics, **_generator_metrics(value, fake_images, axis_name)}
 
 
 def train_step(state, batch, rng, *, loss="bce", generator_loss="non_saturating",
@@ -285,30 +288,30 @@ def train_step(state, batch, rng, *, loss="bce", generator_loss="non_saturating"
   update = functools.partial(discriminator_update, loss=loss,
                              gradient_penalty_weight=gradient_penalty_weight, pack=pack,
                              axis_name=axis_name)
+  first_labels = None if real_labels is None else real_labels[0]
   if share_generator_forward:
     if n_discriminator_steps != 1:
       raise ValueError("share_generator_forward needs n_discriminator_steps=1.")
     state, metrics = shared_forward_updates(
         state, real_batches[0], rng, loss=loss, generator_loss=generator_loss,
         gradient_penalty_weight=gradient_penalty_weight, pack=pack, axis_name=axis_name,
-        real_labels=None if real_labels is None else real_labels[0])
-    real_mean, real_std = _moments(real_batches[0], axis_name)
-    metrics = {**metrics, "real_mean": real_mean, "real_std": real_std}
-    return state.replace(step=state.step + 1), metrics
-  if n_discriminator_steps == 1:
-    state, d_metrics = update(state, real_batches[0], discriminator_rng,
-                              real_labels=None if real_labels is None else real_labels[0])
+        real_labels=first_labels)
   else:
-    rngs = jax.random.split(discriminator_rng, n_discriminator_steps)
-    # Unrolled: as a rolled loop, XLA:CPU ran the DCGAN critic updates 4-6x slower (small
-    # Fashion-MNIST DCGAN, 2 cores: 0.45 vs 2.6 steps/s at n = 5); n is small (WGAN: 5).
-    state, all_metrics = lax.scan(
-        lambda s, xs: update(s, xs[0], xs[1], real_labels=xs[2]), state,
-        (real_batches, rngs, real_labels), unroll=True)
-    d_metrics = jax.tree_util.tree_map(lambda m: m[-1], all_metrics)
-  state, g_metrics = generator_update(
-      state, real_batches.shape[1], generator_rng, generator_loss=generator_loss, loss=loss,
-      pack=pack, axis_name=axis_name)
+    if n_discriminator_steps == 1:
+      state, d_metrics = update(state, real_batches[0], discriminator_rng,
+                                real_labels=first_labels)
+    else:
+      rngs = jax.random.split(discriminator_rng, n_discriminator_steps)
+      # Unrolled: as a rolled loop, XLA:CPU ran the DCGAN critic updates 4-6x slower (small
+      # Fashion-MNIST DCGAN, 2 cores: 0.45 vs 2.6 steps/s at n = 5); n is small (WGAN: 5).
+      state, all_metrics = lax.scan(
+          lambda s, xs: update(s, xs[0], xs[1], real_labels=xs[2]), state,
+          (real_batches, rngs, real_labels), unroll=True)
+      d_metrics = jax.tree_util.tree_map(lambda m: m[-1], all_metrics)
+    state, g_metrics = generator_update(
+        state, real_batches.shape[1], generator_rng, generator_loss=generator_loss, loss=loss,
+        pack=pack, axis_name=axis_name)
+    metrics = {**d_metrics, **g_metrics}
   real_mean, real_std = _moments(real_batches[-1], axis_name)
-  metrics = {**d_metrics, **g_metrics, "real_mean": real_mean, "real_std": real_std}
+  metrics = {**metrics, "real_mean": real_mean, "real_std": real_std}
   return state.replace(step=state.step + 1), metrics

@@ -159,15 +159,16 @@ def _synthetic_batch(num, shape=TINY_SHAPE, seed=0):
                                       maxval=1.0)}
 
 
-def _run_on(devices, step_fn, state, num_steps, batch_size, check=None):
-  """num_steps parallel steps over `devices` on fixed synthetic batches; returns (state, metrics)."""
+def _run_on(devices, step_fn, state, num_steps, batch_size, check=None, batch_fn=None):
+  """num_steps parallel steps over `devices` on fixed batches `batch_fn(batch_size, seed=i)`
+  (default: synthetic images); returns (state, metrics)."""
+  batch_fn = batch_fn or _synthetic_batch
   mesh = data_parallel.create_mesh(devices)
   # Not donated: the caller runs the same initial state on other devices too.
   step = data_parallel.parallelize_train_step(step_fn, mesh, donate_state=False)
   state = jax.device_put(state, data_parallel.replicated(mesh))
   for i in range(num_steps):
-    batch = jax.device_put(_synthetic_batch(batch_size, seed=i),
-                           data_parallel.batch_sharded(mesh))
+    batch = jax.device_put(batch_fn(batch_size, seed=i), data_parallel.batch_sharded(mesh))
     state, metrics = step(state, batch, jax.random.key(3))
     if check is not None:
       check(state)
@@ -499,14 +500,9 @@ def test_sampled_labels_are_one_global_draw():
   np.testing.assert_array_equal(np.asarray(halves).ravel(), np.asarray(labels))
 
 
-def _run_labelled(devices, step_fn, state, num_steps=3):
-  mesh = data_parallel.create_mesh(devices)
-  step = data_parallel.parallelize_train_step(step_fn, mesh, donate_state=False)
-  state = jax.device_put(state, data_parallel.replicated(mesh))
-  for i in range(num_steps):
-    batch = jax.device_put(_labelled_batch(8, seed=i), data_parallel.batch_sharded(mesh))
-    state, metrics = step(state, batch, jax.random.key(3))
-  return state, metrics
+def _run_labelled(devices, step_fn, state):
+  """3 parallel steps on labelled batches of 8 (`_run_on`)."""
+  return _run_on(devices, step_fn, state, 3, 8, batch_fn=_labelled_batch)
 
 
 def test_conditional_and_ema_two_devices_equal_one_device():

@@ -1,4 +1,4 @@
-"""Transposed convolutions computed as one stride-1 convolution plus depth-to-space (sub-pixel).
+"""Transposed convolutions computed as stride-1 convolutions plus depth-to-space (sub-pixel).
 
 `lax.conv_transpose(x, w, strides=(s, s), padding="SAME")` correlates an input dilated with
 s - 1 zeros between pixels with the kernel. Output pixel s*q + r (phase r) only ever meets the
