@@ -189,7 +189,8 @@ class JaxRow:
     self.rng = jax.random.key(1)
     self.step_fn = data_parallel.parallelize_train_step(
         functools.partial(train_step.train_step, loss="bce", generator_loss="non_saturating",
-                          share_generator_forward=share_generator_forward),
+                          update_order="shared_forward" if share_generator_forward else
+                          "alternating"),
         mesh, multi_step=multi)
 
   def compile(self):

@@ -26,7 +26,6 @@ def data_config(name="fashion_mnist", **overrides):
   # TFDS feature or .npz array holding the images.
   data.image_key = "image"
   # TFDS feature or .npz array holding integer class labels; None (or absent): labels are 0.
-  data.label_key = ml_collections.config_dict.placeholder(str)
   data.label_key = "label"
   # Side in pixels of the square the images are resized to; None keeps the native size.
   data.image_size = ml_collections.config_dict.placeholder(int)
@@ -65,6 +64,9 @@ def data_config(name="fashion_mnist", **overrides):
   data.toy2d.std = ml_collections.config_dict.placeholder(float)
   # Explicit centres ((x, y), ...); None: from layout, num_modes and radius.
   data.toy2d.centres = ml_collections.config_dict.placeholder(tuple)
+  # A fixed training set of this many points, drawn once from the seed and visited in epochs
+  # (PacGAN: 100,000); None: fresh points every step.
+  data.toy2d.num_examples = ml_collections.config_dict.placeholder(int)
 
   data.update(overrides)
   return data

@@ -39,6 +39,13 @@ def get_config():
   config.model.generator_output_activation = "sigmoid"
   # D's hidden units: 1 = Dense + LeakyReLU (article); k > 1 = linear maxout over k pieces.
   config.model.discriminator_maxout_pieces = 1
+  # G: BatchNorm after the activation (article's Keras code) or before it (False: PacGAN).
+  config.model.batch_norm_after_activation = True
+  # G: biases in the hidden Dense layers (PacGAN's G has none; BatchNorm's shift follows).
+  config.model.generator_hidden_bias = True
+  # Standard deviation of N(0, std) kernel initialisation of G and D (PacGAN: 0.02); None:
+  # LeCun normal (Flax's default, which the article's Keras glorot_uniform is close to).
+  config.model.init_std = ml_collections.config_dict.placeholder(float)
 
   config.optimizer = ml_collections.ConfigDict()
   # Separate optimizers of this kind for G and D.
@@ -60,8 +67,11 @@ def get_config():
   # Discriminator updates per generator update (each on its own real batch).
   config.n_discriminator_steps = 1
   # PacGAN (Lin et al. 2018): D judges `pack` samples at once, joined along channels (1 = off).
-  # The batch per device must be divisible by it.
   config.pack = 1
+  # What batch_size counts when pack > 1: "samples" (batch_size samples form batch_size / pack
+  # inputs of D; the per-device batch must be divisible by pack) or "inputs" (PacGAN's code:
+  # batch_size inputs of D, pack x batch_size samples drawn per update, G run once per pack slot).
+  config.pack_batch = "samples"
   # Exponential moving average of the generator's weights, updated after every generator update
   # with this decay (e.g. 0.999) and used for sample grids, evaluation and `gan_jax.generate`;
   # None or 0 = off (the articles train without one).
@@ -76,10 +86,12 @@ def get_config():
   # Train steps per jitted call (lax.scan over that many batches; fewer host round trips). The
   # log, sample, checkpoint and eval intervals must be multiples of it.
   config.steps_per_dispatch = 1
-  # One generator forward per step, shared by both updates (PyTorch's DCGAN example): D learns on
-  # the detached fakes, then G backpropagates through the same fakes against the updated D. Saves
-  # a G forward; G's update then reuses D's latents and G BatchNorm batch (gan_jax/train_step.py).
-  config.share_generator_forward = False
+  # Order of the two players' updates in a step: "alternating" (D, then G on a fresh generator
+  # forward; the articles), "shared_forward" (one generator forward for both, PyTorch's DCGAN
+  # example: D learns on the detached fakes, then G backpropagates through the same fakes
+  # against the updated D) or "simultaneous" (both gradients from one forward, applied at once:
+  # ALI's and PacGAN's code). The last two need n_discriminator_steps=1 (gan_jax/train_step.py).
+  config.update_order = "alternating"
   # Global batch size (images per discriminator update), split over all devices.
   config.batch_size = 64
   # Number of generator updates.

@@ -2,7 +2,7 @@
 
 import json
 
-from gan_jax import losses, nonfinite, optimizers
+from gan_jax import losses, nonfinite, optimizers, train_step
 from gan_jax.data import offline, settings as data_settings, synthetic
 from gan_jax.errors import UserError
 from gan_jax.models import dcgan, mlp, registry
@@ -60,9 +60,19 @@ def validate_config(config, num_devices):
   pack = config.get("pack", 1)
   _require(isinstance(pack, int) and not isinstance(pack, bool) and pack >= 1, "pack", pack,
            "it must be an integer >= 1 (1 = no packing; PacGAN uses 2-4)")
-  _require(config.batch_size // num_devices % pack == 0, "pack", pack,
-           f"each device's batch ({config.batch_size // num_devices} of batch_size="
-           f"{config.batch_size} on {num_devices} devices) must be divisible by it")
+  pack_batch = config.get("pack_batch", "samples")
+  _require(pack_batch in PACK_BATCHES, "pack_batch", pack_batch,
+           f"choose one of {PACK_BATCHES} (what batch_size counts when pack > 1)")
+  if pack_batch == "samples":
+    _require(config.batch_size // num_devices % pack == 0, "pack", pack,
+             f"each device's batch ({config.batch_size // num_devices} of batch_size="
+             f"{config.batch_size} on {num_devices} devices) must be divisible by it (or set "
+             "config.pack_batch='inputs': batch_size packed inputs of pack samples each)")
+  elif points and pack > 1 and config.data.toy2d.get("num_examples"):
+    _require(config.n_discriminator_steps == 1, "n_discriminator_steps",
+             config.n_discriminator_steps, "a fixed set of packed 2-D examples "
+             "(config.data.toy2d.num_examples with pack_batch='inputs') is fed to one "
+             "discriminator update per step; set it to 1")
   _require(pack == 1 or not config.get("conditional", False), "pack", pack,
            "packing is for unconditional GANs (a pack has no one label); use pack=1 with "
            "conditional=True")
@@ -93,6 +103,10 @@ def validate_config(config, num_devices):
            f"choose one of {nonfinite.POLICIES}")
 
 
+# Values of `config.pack_batch`: what batch_size counts when pack > 1.
+PACK_BATCHES = ("samples", "inputs")
+
+
 # What a resumed run may change: how long it trains, how often it reports, where the data lives,
 # the learning rates (the non-finite message suggests lowering them), and how the steps are
 # computed (steps per dispatch gives the same steps; bfloat16 compute keeps float32 parameters,
@@ -117,8 +131,22 @@ ADDED_FIELD_DEFAULTS = {
     "ema_decay": None,
     "conditional": False,
     "num_seeds": 1,
-    "share_generator_forward": False,
+    "update_order": "alternating",
+    "pack_batch": "samples",
+    "model.batch_norm_after_activation": True,
+    "model.generator_hidden_bias": True,
+    "model.init_std": None,
+    "data.toy2d.num_examples": None,
 }
+
+
+def _renamed_fields(saved_config):
+  """A saved config with fields renamed since it was written under today's names."""
+  saved = dict(saved_config)
+  if "share_generator_forward" in saved and "update_order" not in saved:
+    shared = saved.pop("share_generator_forward")
+    saved["update_order"] = "shared_forward" if shared else "alternating"
+  return saved
 
 
 def _flatten(tree, prefix=""):
@@ -137,7 +165,7 @@ def resume_differences(saved_config, config):
     saved_config: the dict a run wrote to `<workdir>/config.json`.
     config: the ConfigDict of the run that wants to resume.
   """
-  saved = _flatten(saved_config)
+  saved = _flatten(_renamed_fields(saved_config))
   current = _flatten(json.loads(config.to_json_best_effort()))
   lines = []
   for field in sorted(saved.keys() | current.keys()):
@@ -294,6 +322,12 @@ def _validate_mlp(model):
   _require(isinstance(pieces, int) and not isinstance(pieces, bool) and pieces >= 1,
            "model.discriminator_maxout_pieces", pieces,
            "it must be an integer >= 1 (1 = Dense + LeakyReLU)")
+  for field in ("batch_norm_after_activation", "generator_hidden_bias"):
+    value = model.get(field, True)
+    _require(isinstance(value, bool), f"model.{field}", value, "it must be True or False")
+  init_std = model.get("init_std")
+  _require(init_std is None or (_number(init_std) and init_std > 0), "model.init_std", init_std,
+           "it must be a positive number (PacGAN: 0.02) or None (LeCun normal)")
 
 
 def _validate_model_common(model):
@@ -319,15 +353,16 @@ def _validate_model_common(model):
 
 
 def _validate_speed(config):
-  """dtype, steps_per_dispatch (every interval a multiple of it), share_generator_forward."""
+  """dtype, steps_per_dispatch (every interval a multiple of it), update_order."""
   dtype = config.get("dtype", "float32")
   _require(dtype in registry.DTYPES, "dtype", dtype, f"choose one of {tuple(registry.DTYPES)}")
-  share = config.get("share_generator_forward", False)
-  _require(isinstance(share, bool), "share_generator_forward", share, "it must be True or False")
-  if share:
+  order = config.get("update_order", "alternating")
+  _require(order in train_step.UPDATE_ORDERS, "update_order", order,
+           f"choose one of {train_step.UPDATE_ORDERS}")
+  if order != "alternating":
     _require(config.n_discriminator_steps == 1, "n_discriminator_steps",
-             config.n_discriminator_steps, "config.share_generator_forward=True shares one "
-             "generator forward between one D and one G update; set it to 1")
+             config.n_discriminator_steps, f"config.update_order={order!r} makes one D and one "
+             "G update from one generator forward; set it to 1")
   steps = config.get("steps_per_dispatch", 1)
   _require(isinstance(steps, int) and not isinstance(steps, bool) and steps > 0,
            "steps_per_dispatch", steps, "it must be a positive integer")

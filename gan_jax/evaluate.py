@@ -177,7 +177,7 @@ def format_table(result):
       rows.append((name, value, *where))
     else:
       for key in ("classes_covered", "modes_covered", "modes_captured", "high_quality_fraction",
-                  "kl_uniform", "kl_reference"):
+                  "reverse_kl", "kl_uniform", "kl_reference"):
         if key in metric:
           value = metric[key]
           rows.append((f"{name}.{key}", f"{value:.4f}" if isinstance(value, float) else str(value),

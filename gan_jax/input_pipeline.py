@@ -253,18 +253,33 @@ def create_array_input(arrays, data_config, global_batch_size, *, seed, process_
   return TrainInput(info, make_batches)
 
 
-def _toy2d_input(settings, global_batch_size, seed, process_index, process_count):
+def _toy2d_input(settings, global_batch_size, seed, process_index, process_count, pack=1):
   synthetic.check_toy2d(settings.toy2d)
   centres, _ = settings.toy2d.resolved()
   local_batch_size = global_batch_size // process_count
   rows = slice(process_index * local_batch_size, (process_index + 1) * local_batch_size)
+  num_examples = settings.toy2d.num_examples
 
-  def make_batches(start_step):
-    for step in itertools.count(start_step):
-      points, modes = synthetic.toy2d_batch(settings.toy2d, seed, step, global_batch_size)
-      yield {"image": points[rows], "label": modes[rows]}
+  if num_examples is None:
+    def make_batches(start_step):
+      for step in itertools.count(start_step):
+        points, modes = synthetic.toy2d_batch(settings.toy2d, seed, step, global_batch_size)
+        yield {"image": points[rows], "label": modes[rows]}
+  else:
+    if global_batch_size % pack or global_batch_size // pack > num_examples:
+      raise UserError(f"A global batch of {global_batch_size} points ({pack} per packed "
+                      f"example) does not fit the {num_examples} examples of "
+                      "config.data.toy2d.num_examples; use a smaller batch or more examples.")
+    packed_points, packed_modes = synthetic.toy2d_training_set(settings.toy2d, seed, pack)
 
-  info = InputInfo(image_shape=(2,), num_examples=None, num_classes=len(centres),
+    def make_batches(start_step):
+      for index in synthetic.epoch_batches(num_examples, global_batch_size // pack, seed,
+                                           start_step):
+        # Consecutive rows of a batch are the `pack` points of one packed example.
+        yield {"image": packed_points[index].reshape(-1, 2)[rows],
+               "label": packed_modes[index].reshape(-1)[rows]}
+
+  info = InputInfo(image_shape=(2,), num_examples=num_examples, num_classes=len(centres),
                    source=synthetic.describe_toy2d(settings.toy2d), in_memory=True)
   return TrainInput(info, make_batches)
 
@@ -293,7 +308,7 @@ def _open_tfds(settings):
 
 
 def create_train_input(data_config, global_batch_size, *, seed, process_index=None,
-                       process_count=None):
+                       process_count=None, pack=1):
   """Opens the training data of `data_config`; problems with it raise `UserError` here.
 
   Args:
@@ -302,6 +317,9 @@ def create_train_input(data_config, global_batch_size, *, seed, process_index=No
     seed: integer seed of the example order, the random transformations and synthetic data.
     process_index: this process; default `jax.process_index()`.
     process_count: number of processes; default `jax.process_count()`.
+    pack: the rows of a batch are PacGAN packs of this many samples (`config.pack_batch` =
+      "inputs"); a finite toy2d set then holds fixed packed examples as PacGAN's code builds
+      them (`synthetic.toy2d_training_set`); other sources' rows are independent samples.
 
   Returns:
     A `TrainInput`: `.info` (an `InputInfo`) and `.batches(start_step)`, an iterator of numpy
@@ -319,7 +337,7 @@ def create_train_input(data_config, global_batch_size, *, seed, process_index=No
   args = (settings, global_batch_size, seed, process_index, process_count)
   source = settings.resolved_source
   if source == "toy2d":
-    train_input = _toy2d_input(*args)
+    train_input = _toy2d_input(*args, pack=pack)
   elif source == "tfds" or (source == "auto" and settings.name not in offline.DATASETS):
     train_input = _tfds_input(_open_tfds(settings), *args)
   else:

@@ -314,14 +314,19 @@ def train_and_evaluate(config, workdir):
   logging.info("JAX process %d of %d, %d local devices (%s).", jax.process_index(),
                jax.process_count(), jax.local_device_count(), jax.devices()[0].platform)
 
-  # Load dataset. Each step's discriminator updates take their own real batch.
-  images_per_step = config.batch_size * config.n_discriminator_steps
-  train_input = input_pipeline.create_train_input(config.data, images_per_step, seed=config.seed)
+  # Load dataset. Each step's discriminator updates take their own real batch; with
+  # pack_batch="inputs" a batch is batch_size packs of `pack` samples (PacGAN's code).
+  pack = config.get("pack", 1)
+  packs_in_rows = pack if config.get("pack_batch", "samples") == "inputs" else 1
+  images_per_step = config.batch_size * config.n_discriminator_steps * packs_in_rows
+  train_input = input_pipeline.create_train_input(config.data, images_per_step, seed=config.seed,
+                                                  pack=packs_in_rows)
   value_range = tuple(config.data.value_range)
   # Many seeds: seed k has the data stream of a run with seed config.seed + k (gan_jax/seeds.py).
   num_seeds = seeds.num_seeds(config)
   seed_inputs = [train_input] + [
-      input_pipeline.create_train_input(config.data, images_per_step, seed=seed)
+      input_pipeline.create_train_input(config.data, images_per_step, seed=seed,
+                                        pack=packs_in_rows)
       for seed in seeds.seeds_of(config)[1:]]
 
   # Build model and optimizer.
@@ -361,8 +366,8 @@ def train_and_evaluate(config, workdir):
   step_impl = functools.partial(
       train_step.train_step, loss=config.loss, generator_loss=config.generator_loss,
       gradient_penalty_weight=config.gradient_penalty_weight,
-      n_discriminator_steps=config.n_discriminator_steps, pack=config.get("pack", 1),
-      share_generator_forward=config.get("share_generator_forward", False))
+      n_discriminator_steps=config.n_discriminator_steps, pack=pack,
+      update_order=config.update_order, generator_groups=packs_in_rows)
   if config.get("nonfinite_policy", "stop") == "skip":
     step_impl = nonfinite.skip_nonfinite_updates(step_impl)
   if num_seeds > 1:

@@ -98,6 +98,30 @@ def _apply(network, variables, x, *, train, rng, axis_name, labels=None):
   return out, network.batch_stats
 
 
+def _generate(generator, variables, z, *, rng, axis_name, labels=None, groups=1):
+  """G in training mode on latents z [n, d]: (images, new batch_stats).
+
+  With `groups` = m > 1, latent i*m + j belongs to group j and each group is its own BatchNorm
+  batch, as when G runs once per pack slot (PacGAN's code draws m latent batches and applies G
+  to each); the moving statistics take the mean of the m groups' updates (what its Blocks code
+  does when it merges the duplicate updates). Output row i*m + j is G(z[i*m + j]).
+  """
+  if groups == 1:
+    return _apply(generator, variables, z, train=True, rng=rng, axis_name=axis_name,
+                  labels=labels)
+  to_groups = lambda x: jnp.swapaxes(x.reshape((-1, groups) + x.shape[1:]), 0, 1)
+  slots = (to_groups(z), None if labels is None else to_groups(labels),
+           jnp.arange(groups))
+
+  def one_group(group_z, group_labels, index):
+    return _apply(generator, variables, group_z, train=True, rng=jax.random.fold_in(rng, index),
+                  axis_name=axis_name, labels=group_labels)
+
+  images, batch_stats = jax.vmap(one_group)(*slots)
+  images = jnp.swapaxes(images, 0, 1).reshape((-1,) + images.shape[2:])
+  return images, jax.tree_util.tree_map(lambda x: jnp.mean(x, axis=0), batch_stats)
+
+
 def _moments(x, axis_name):
   """Mean and std of all elements of x over the global batch."""
   mean, mean_sq = _pmean((jnp.mean(x), jnp.mean(jnp.square(x))), axis_name)
@@ -123,56 +147,71 @@ def _discriminator_metrics(loss_value, real_logits, fake_logits, penalty, loss):
   return metrics
 
 
-def discriminator_update(state, real_images, rng, loss="bce", gradient_penalty_weight=0.0,
-                         pack=1, axis_name=None, real_labels=None, generated=None):
-  """One discriminator (critic) step on a real batch and a fresh generated batch.
-
-  A conditional critic's gradient penalty is taken with the real labels at the interpolates.
-  `generated`: (images, G's new batch_stats, labels) of a generator forward the caller already
-  ran (`share_generator_forward`); None draws and generates a fresh batch here.
-  """
-  if gradient_penalty_weight and getattr(state.discriminator.module, "batch_norm", False):
-    raise ValueError("The gradient penalty is per example; use a discriminator without BatchNorm.")
-  latent_rng, dropout_rng = jax.random.split(rng)
-  num = real_images.shape[0]
-  if generated is None:
-    z = sample_latents(latent_rng, num, state.latent_dim, axis_name)
-    fake_labels = _fake_labels(state, latent_rng, num, axis_name)
-    fake_images, generator_stats = _apply(
-        state.generator, state.generator.variables(), z, train=True, rng=dropout_rng,
-        axis_name=axis_name, labels=fake_labels)
-  else:
-    fake_images, generator_stats, fake_labels = generated
-  fake_images = lax.stop_gradient(fake_images)
+def _discriminator_objective(discriminator, params, real_images, fake_images, rng, *, loss,
+                             gradient_penalty_weight, pack, axis_name, real_labels, fake_labels,
+                             penalty_rng):
+  """D's loss on real and generated (unpacked) images: (value, (real logits, fake logits, new
+  batch_stats, penalty))."""
   real_images, fake_images = pack_samples(real_images, pack), pack_samples(fake_images, pack)
-  discriminator = state.discriminator
 
-  def critic(params, batch_stats, images, key, labels):
+  def critic(batch_stats, images, key, labels):
     variables = {"params": params, "batch_stats": batch_stats} if batch_stats else {
         "params": params}
     return _apply(discriminator.replace(batch_stats=batch_stats), variables, images, train=True,
                   rng=key, axis_name=axis_name, labels=labels)
 
-  def loss_fn(params):
-    # Real and generated images in separate calls, as in the DCGAN and WGAN reference code:
-    # a BatchNorm critic then sees generated-only batches here exactly as in G's update. (With
-    # one mixed batch it learns on mixed statistics, and G, judged on generated-only
-    # statistics, got no useful gradient: a WGAN stuck at noise.)
-    real_logits, batch_stats = critic(params, discriminator.batch_stats, real_images,
-                                      jax.random.fold_in(dropout_rng, 0), real_labels)
-    fake_logits, batch_stats = critic(params, batch_stats, fake_images,
-                                      jax.random.fold_in(dropout_rng, 1), fake_labels)
-    value = losses.discriminator_loss(real_logits, fake_logits, loss)
-    penalty = None
-    if gradient_penalty_weight:
-      mix = _per_device_draw(lambda key, n: jax.random.uniform(key, (n,)),
-                             jax.random.fold_in(latent_rng, 1), num // pack, axis_name)
-      penalty = losses.gradient_penalty(
-          lambda x: critic(params, batch_stats, x, dropout_rng, real_labels)[0], real_images,
-          fake_images, mix)
-      value = value + gradient_penalty_weight * penalty
-    return value, (real_logits, fake_logits, batch_stats, penalty)
+  # Real and generated images in separate calls, as in the DCGAN and WGAN reference code: a
+  # BatchNorm critic then sees generated-only batches here exactly as in G's update. (With one
+  # mixed batch it learns on mixed statistics, and G, judged on generated-only statistics, got
+  # no useful gradient: a WGAN stuck at noise.)
+  real_logits, batch_stats = critic(discriminator.batch_stats, real_images,
+                                    jax.random.fold_in(rng, 0), real_labels)
+  fake_logits, batch_stats = critic(batch_stats, fake_images, jax.random.fold_in(rng, 1),
+                                    fake_labels)
+  value = losses.discriminator_loss(real_logits, fake_logits, loss)
+  penalty = None
+  if gradient_penalty_weight:
+    mix = _per_device_draw(lambda key, n: jax.random.uniform(key, (n,)), penalty_rng,
+                           real_images.shape[0], axis_name)
+    penalty = losses.gradient_penalty(
+        lambda x: critic(batch_stats, x, rng, real_labels)[0], real_images, fake_images, mix)
+    value = value + gradient_penalty_weight * penalty
+  return value, (real_logits, fake_logits, batch_stats, penalty)
 
+
+def _check_penalty(state, gradient_penalty_weight):
+  if gradient_penalty_weight and getattr(state.discriminator.module, "batch_norm", False):
+    raise ValueError("The gradient penalty is per example; use a discriminator without BatchNorm.")
+
+
+def discriminator_update(state, real_images, rng, loss="bce", gradient_penalty_weight=0.0,
+                         pack=1, axis_name=None, real_labels=None, generated=None,
+                         generator_groups=1):
+  """One discriminator (critic) step on a real batch and a fresh generated batch.
+
+  A conditional critic's gradient penalty is taken with the real labels at the interpolates.
+  `generated`: (images, G's new batch_stats, labels) of a generator forward the caller already
+  ran (`share_generator_forward`); None draws and generates a fresh batch here, in
+  `generator_groups` BatchNorm groups (`_generate`).
+  """
+  _check_penalty(state, gradient_penalty_weight)
+  latent_rng, dropout_rng = jax.random.split(rng)
+  num = real_images.shape[0]
+  if generated is None:
+    z = sample_latents(latent_rng, num, state.latent_dim, axis_name)
+    fake_labels = _fake_labels(state, latent_rng, num, axis_name)
+    fake_images, generator_stats = _generate(
+        state.generator, state.generator.variables(), z, rng=dropout_rng, axis_name=axis_name,
+        labels=fake_labels, groups=generator_groups)
+  else:
+    fake_images, generator_stats, fake_labels = generated
+  fake_images = lax.stop_gradient(fake_images)
+  discriminator = state.discriminator
+  loss_fn = functools.partial(
+      _discriminator_objective, discriminator, real_images=real_images, fake_images=fake_images,
+      rng=dropout_rng, loss=loss, gradient_penalty_weight=gradient_penalty_weight, pack=pack,
+      axis_name=axis_name, real_labels=real_labels, fake_labels=fake_labels,
+      penalty_rng=jax.random.fold_in(latent_rng, 1))
   (value, (real_logits, fake_logits, batch_stats, penalty)), grads = jax.value_and_grad(
       loss_fn, has_aux=True)(discriminator.params)
   discriminator = discriminator.apply_gradients(_pmean(grads, axis_name))
@@ -183,8 +222,18 @@ def discriminator_update(state, real_images, rng, loss="bce", gradient_penalty_w
   return state, _pmean(metrics, axis_name)
 
 
+def _generator_objective(discriminator, fake_images, rng, *, generator_loss, loss, pack,
+                         axis_name, labels):
+  """G's loss on generated (unpacked) images against `discriminator` (its statistics unchanged:
+  D's BatchNorm statistics, if any, are only updated by the discriminator's own step)."""
+  fake_logits, _ = _apply(discriminator, discriminator.variables(),
+                          pack_samples(fake_images, pack), train=True, rng=rng,
+                          axis_name=axis_name, labels=labels)
+  return losses.generator_loss(fake_logits, generator_loss, loss)
+
+
 def generator_update(state, num, rng, generator_loss="non_saturating", loss="bce", pack=1,
-                     axis_name=None):
+                     axis_name=None, generator_groups=1):
   """One generator step against the current discriminator (which is not updated)."""
   latent_rng, dropout_rng = jax.random.split(rng)
   z = sample_latents(latent_rng, num, state.latent_dim, axis_name)
@@ -193,13 +242,12 @@ def generator_update(state, num, rng, generator_loss="non_saturating", loss="bce
 
   def loss_fn(params):
     variables = {**generator.variables(), "params": params}
-    fake_images, batch_stats = _apply(
-        generator, variables, z, train=True, rng=dropout_rng, axis_name=axis_name, labels=labels)
-    # D's BatchNorm statistics (if any) are only updated by the discriminator's own step.
-    fake_logits, _ = _apply(state.discriminator, state.discriminator.variables(),
-                            pack_samples(fake_images, pack), train=True, rng=dropout_rng,
-                            axis_name=axis_name, labels=labels)
-    value = losses.generator_loss(fake_logits, generator_loss, loss)
+    fake_images, batch_stats = _generate(generator, variables, z, rng=dropout_rng,
+                                         axis_name=axis_name, labels=labels,
+                                         groups=generator_groups)
+    value = _generator_objective(state.discriminator, fake_images, dropout_rng,
+                                 generator_loss=generator_loss, loss=loss, pack=pack,
+                                 axis_name=axis_name, labels=labels)
     return value, (fake_images, batch_stats)
 
   (value, (fake_images, batch_stats)), grads = jax.value_and_grad(
@@ -209,7 +257,8 @@ def generator_update(state, num, rng, generator_loss="non_saturating", loss="bce
 
 
 def shared_forward_updates(state, real_images, rng, loss="bce", generator_loss="non_saturating",
-                           gradient_penalty_weight=0.0, pack=1, axis_name=None, real_labels=None):
+                           gradient_penalty_weight=0.0, pack=1, axis_name=None, real_labels=None,
+                           generator_groups=1):
   """One D and one G update from a single generator forward (PyTorch's DCGAN example).
 
   D learns on the detached fakes; G then backpropagates through the same fakes (the forward's
@@ -225,8 +274,8 @@ def shared_forward_updates(state, real_images, rng, loss="bce", generator_loss="
   generator = state.generator
 
   def generate(params):
-    return _apply(generator, {**generator.variables(), "params": params}, z, train=True,
-                  rng=dropout_rng, axis_name=axis_name, labels=labels)
+    return _generate(generator, {**generator.variables(), "params": params}, z, rng=dropout_rng,
+                     axis_name=axis_name, labels=labels, groups=generator_groups)
 
   fake_images, generator_vjp, generator_stats = jax.vjp(generate, generator.params, has_aux=True)
   state, d_metrics = discriminator_update(
@@ -234,12 +283,9 @@ def shared_forward_updates(state, real_images, rng, loss="bce", generator_loss="
       gradient_penalty_weight=gradient_penalty_weight, pack=pack, axis_name=axis_name,
       real_labels=real_labels, generated=(fake_images, generator_stats, labels))
 
-  def loss_fn(images):
-    fake_logits, _ = _apply(state.discriminator, state.discriminator.variables(),
-                            pack_samples(images, pack), train=True, rng=jax.random.fold_in(rng, 2),
-                            axis_name=axis_name, labels=labels)
-    return losses.generator_loss(fake_logits, generator_loss, loss)
-
+  loss_fn = functools.partial(
+      _generator_objective, state.discriminator, rng=jax.random.fold_in(rng, 2),
+      generator_loss=generator_loss, loss=loss, pack=pack, axis_name=axis_name, labels=labels)
   value, image_grads = jax.value_and_grad(loss_fn)(fake_images)
   (grads,) = generator_vjp(image_grads)
   generator = state.generator.apply_gradients(_pmean(grads, axis_name))
@@ -247,9 +293,61 @@ def shared_forward_updates(state, real_images, rng, loss="bce", generator_loss="
       **d_metrics, **_generator_metrics(value, fake_images, axis_name)}
 
 
+def simultaneous_updates(state, real_images, rng, loss="bce", generator_loss="non_saturating",
+                         gradient_penalty_weight=0.0, pack=1, axis_name=None, real_labels=None,
+                         generator_groups=1):
+  """D's and G's gradients from one forward, both applied at once (ALI's and PacGAN's code).
+
+  Both losses are computed from the same generated batch and the same (old) discriminator;
+  neither player sees the other's update of this step. One G forward and one D forward on the
+  generated batch serve both gradients: D's loss sees the fakes with their gradient stopped,
+  G's loss sees D's parameters with theirs stopped, so one backward pass of the sum gives each
+  player exactly the gradient of its own loss.
+  """
+  _check_penalty(state, gradient_penalty_weight)
+  latent_rng, dropout_rng = jax.random.split(rng)
+  num = real_images.shape[0]
+  z = sample_latents(latent_rng, num, state.latent_dim, axis_name)
+  labels = _fake_labels(state, latent_rng, num, axis_name)
+  generator, discriminator = state.generator, state.discriminator
+
+  def both_losses(generator_params, discriminator_params):
+    fake_images, generator_stats = _generate(
+        generator, {**generator.variables(), "params": generator_params}, z,
+        rng=jax.random.fold_in(dropout_rng, 2), axis_name=axis_name, labels=labels,
+        groups=generator_groups)
+    d_value, d_aux = _discriminator_objective(
+        discriminator, discriminator_params, real_images, lax.stop_gradient(fake_images),
+        dropout_rng, loss=loss, gradient_penalty_weight=gradient_penalty_weight, pack=pack,
+        axis_name=axis_name, real_labels=real_labels, fake_labels=labels,
+        penalty_rng=jax.random.fold_in(latent_rng, 1))
+    frozen = discriminator.replace(params=lax.stop_gradient(discriminator_params))
+    g_value = _generator_objective(frozen, fake_images, jax.random.fold_in(dropout_rng, 1),
+                                   generator_loss=generator_loss, loss=loss, pack=pack,
+                                   axis_name=axis_name, labels=labels)
+    return d_value + g_value, (d_value, g_value, d_aux, fake_images, generator_stats)
+
+  (_, (d_value, g_value, d_aux, fake_images, generator_stats)), (g_grads, d_grads) = (
+      jax.value_and_grad(both_losses, argnums=(0, 1), has_aux=True)(
+          generator.params, discriminator.params))
+  real_logits, fake_logits, discriminator_stats, penalty = d_aux
+  state = state.replace(
+      generator=generator.apply_gradients(_pmean(g_grads, axis_name)).replace(
+          batch_stats=generator_stats),
+      discriminator=discriminator.apply_gradients(_pmean(d_grads, axis_name)).replace(
+          batch_stats=discriminator_stats))
+  d_metrics = _discriminator_metrics(d_value, real_logits, fake_logits, penalty, loss)
+  return state, {**_pmean(d_metrics, axis_name),
+                 **_generator_metrics(g_value, fake_images, axis_name)}
+
+
+# How the two players' updates of one step are ordered (`config.update_order`).
+UPDATE_ORDERS = ("alternating", "shared_forward", "simultaneous")
+
+
 def train_step(state, batch, rng, *, loss="bce", generator_loss="non_saturating",
                gradient_penalty_weight=0.0, n_discriminator_steps=1, pack=1,
-               share_generator_forward=False, axis_name=None):
+               update_order="alternating", generator_groups=1, axis_name=None):
   """`n_discriminator_steps` discriminator updates, then one generator update.
 
   Args:
@@ -263,10 +361,15 @@ def train_step(state, batch, rng, *, loss="bce", generator_loss="non_saturating"
     generator_loss: for loss="bce": "non_saturating" or "minimax".
     gradient_penalty_weight: weight of the WGAN-GP penalty in the discriminator's loss (0: off).
     n_discriminator_steps: discriminator updates per generator update (WGAN's n_critic).
-    pack: PacGAN's m: D judges groups of `pack` samples joined by `pack_samples` (1: off); the
-      state's discriminator must be built for packed inputs (`create_train_state(pack=...)`).
-    share_generator_forward: one generator forward for both updates (`shared_forward_updates`;
-      needs n_discriminator_steps=1).
+    pack: PacGAN's m: D judges groups of `pack` consecutive samples joined by `pack_samples`
+      (1: off); the state's discriminator must be built for packed inputs
+      (`create_train_state(pack=...)`). Each update generates as many samples as it has real
+      ones, so a batch of m * b rows gives D b inputs per side.
+    update_order: one of `UPDATE_ORDERS`: "alternating" (D, then G on a fresh forward),
+      "shared_forward" (`shared_forward_updates`) or "simultaneous" (`simultaneous_updates`);
+      the last two need n_discriminator_steps=1.
+    generator_groups: G's forward splits its batch into this many BatchNorm groups (`_generate`;
+      PacGAN's code: one per pack slot); 1: one batch.
     axis_name: the mapped device axis when run under `shard_map`/`pmap`, else None.
 
   Returns:
@@ -276,6 +379,8 @@ def train_step(state, batch, rng, *, loss="bce", generator_loss="non_saturating"
     on; discriminator metrics are those of the last discriminator update; all averaged over the
     devices.
   """
+  if update_order not in UPDATE_ORDERS:
+    raise ValueError(f"Unknown update_order {update_order!r}; expected one of {UPDATE_ORDERS}.")
   rng = jax.random.fold_in(rng, state.step)
   discriminator_rng, generator_rng = jax.random.split(rng)
   images = batch["image"]
@@ -285,18 +390,18 @@ def train_step(state, batch, rng, *, loss="bce", generator_loss="non_saturating"
   split = lambda x: jnp.swapaxes(x.reshape((-1, n_discriminator_steps) + x.shape[1:]), 0, 1)
   real_batches = split(images)
   real_labels = split(batch["label"]) if _num_classes(state) else None
-  update = functools.partial(discriminator_update, loss=loss,
-                             gradient_penalty_weight=gradient_penalty_weight, pack=pack,
-                             axis_name=axis_name)
+  options = dict(loss=loss, gradient_penalty_weight=gradient_penalty_weight, pack=pack,
+                 axis_name=axis_name, generator_groups=generator_groups)
   first_labels = None if real_labels is None else real_labels[0]
-  if share_generator_forward:
+  if update_order != "alternating":
     if n_discriminator_steps != 1:
-      raise ValueError("share_generator_forward needs n_discriminator_steps=1.")
-    state, metrics = shared_forward_updates(
-        state, real_batches[0], rng, loss=loss, generator_loss=generator_loss,
-        gradient_penalty_weight=gradient_penalty_weight, pack=pack, axis_name=axis_name,
-        real_labels=first_labels)
+      raise ValueError(f"update_order={update_order!r} needs n_discriminator_steps=1.")
+    both_updates = (shared_forward_updates if update_order == "shared_forward" else
+                    simultaneous_updates)
+    state, metrics = both_updates(state, real_batches[0], rng, generator_loss=generator_loss,
+                                  real_labels=first_labels, **options)
   else:
+    update = functools.partial(discriminator_update, **options)
     if n_discriminator_steps == 1:
       state, d_metrics = update(state, real_batches[0], discriminator_rng,
                                 real_labels=first_labels)
@@ -310,7 +415,7 @@ def train_step(state, batch, rng, *, loss="bce", generator_loss="non_saturating"
       d_metrics = jax.tree_util.tree_map(lambda m: m[-1], all_metrics)
     state, g_metrics = generator_update(
         state, real_batches.shape[1], generator_rng, generator_loss=generator_loss, loss=loss,
-        pack=pack, axis_name=axis_name)
+        pack=pack, axis_name=axis_name, generator_groups=generator_groups)
     metrics = {**d_metrics, **g_metrics}
   real_mean, real_std = _moments(real_batches[-1], axis_name)
   metrics = {**metrics, "real_mean": real_mean, "real_std": real_std}

@@ -72,7 +72,7 @@ BAD_VALUES = {
     "distributed.initialization_timeout_s": [0, -5],
     "dtype": ["float16", "bf16", ""],
     "steps_per_dispatch": [0, -2, "many", 3],
-    "share_generator_forward": ["yes", 2],
+    "update_order": ["together", 2],
     "model.upsampling": ["pixel_shuffle", ""],
     "pack": [0, -4, "two", 7],
     "model.generator_activation": ["gelu", ""],

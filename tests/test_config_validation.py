@@ -61,9 +61,15 @@ def _set(config, field, value):
     (dcgan_fashion_mnist, "model.init_std", 0.0, "config.model.init_std=0.0 is invalid"),
     (dcgan_fashion_mnist, "data.image_size", 12,
      "config.model.generator_strides=(2, 2) up-sample by 4"),
-    (wgan_fashion_mnist, "share_generator_forward", True,
-     "config.n_discriminator_steps=5 is invalid: config.share_generator_forward=True shares one "
-     "generator forward between one D and one G update; set it to 1"),
+    (wgan_fashion_mnist, "update_order", "shared_forward",
+     "config.n_discriminator_steps=5 is invalid: config.update_order='shared_forward' makes one "
+     "D and one G update from one generator forward; set it to 1"),
+    (wgan_fashion_mnist, "update_order", "simultaneous",
+     "config.n_discriminator_steps=5 is invalid: config.update_order='simultaneous' makes one "
+     "D and one G update from one generator forward; set it to 1"),
+    (dcgan_fashion_mnist, "update_order", "together",
+     "config.update_order='together' is invalid: choose one of ('alternating', "
+     "'shared_forward', 'simultaneous')"),
     (dcgan_fashion_mnist, "steps_per_dispatch", 0,
      "config.steps_per_dispatch=0 is invalid: it must be a positive integer"),
     (dcgan_fashion_mnist, "dtype", "bf16",
@@ -95,11 +101,22 @@ def test_runs_saved_before_a_field_existed_resume_under_its_old_behaviour():
   config = mlp_fashion_mnist.get_config()
   saved = json.loads(config.to_json_best_effort())
   del saved["pack"], saved["model"]["generator_output_activation"]
-  del saved["share_generator_forward"], saved["dtype"], saved["steps_per_dispatch"]
+  del saved["update_order"], saved["dtype"], saved["steps_per_dispatch"]
   assert config_validation.resume_differences(saved, config) == []
   config.pack = 4
   assert config_validation.resume_differences(saved, config) == [
       "  pack: 1 in the saved run -> 4 now"]
+
+
+def test_share_generator_forward_of_older_runs_reads_as_update_order():
+  config = mlp_fashion_mnist.get_config()
+  saved = json.loads(config.to_json_best_effort())
+  del saved["update_order"]
+  saved["share_generator_forward"] = True
+  assert config_validation.resume_differences(saved, config) == [
+      "  update_order: 'shared_forward' in the saved run -> 'alternating' now"]
+  config.update_order = "shared_forward"
+  assert config_validation.resume_differences(saved, config) == []
 
 
 def test_ema_and_conditional_decide_whether_a_run_resumes():

@@ -104,3 +104,37 @@ def test_toy2d_through_the_pipeline_splits_the_global_batch_over_processes():
 def test_toy2d_bad_settings(toy2d, message):
   with pytest.raises(UserError, match=message):
     synthetic.check_toy2d(toy2d)
+
+
+def test_fixed_toy2d_set_is_packed_as_pacgan_builds_it_and_visited_in_epochs():
+  toy2d = Toy2DSettings(layout="grid", num_modes=25, radius=4.0, std=0.05, num_examples=50)
+  points, modes = synthetic.toy2d_training_set(toy2d, seed=3, pack=4)
+  assert points.shape == (50, 4, 2) and modes.shape == (50, 4)
+  # Every slot is a draw from the same 50 points (with replacement).
+  base = {tuple(p) for p in points.reshape(-1, 2)}
+  assert len(base) <= 50
+  again, _ = synthetic.toy2d_training_set(toy2d, seed=3, pack=4)
+  np.testing.assert_array_equal(points, again)
+  # Batches of 20 packs: each epoch (2.5 batches) visits every pack once; resuming at step s
+  # gives the batches of an uninterrupted run.
+  batches = synthetic.epoch_batches(50, 20, seed=3, start_step=0)
+  first_five = [next(batches) for _ in range(5)]
+  assert sorted(np.concatenate(first_five)[:50].tolist()) == list(range(50))
+  resumed = synthetic.epoch_batches(50, 20, seed=3, start_step=3)
+  np.testing.assert_array_equal(next(resumed), first_five[3])
+  np.testing.assert_array_equal(next(resumed), first_five[4])
+
+
+def test_packed_toy2d_input_keeps_each_pack_in_consecutive_rows():
+  settings = DataSettings(name="toy2d", toy2d=Toy2DSettings(num_examples=30))
+  train_input = input_pipeline.create_train_input(settings, 12, seed=0, process_index=0,
+                                                  process_count=1, pack=3)
+  assert train_input.info.num_examples == 30
+  points, _ = synthetic.toy2d_training_set(settings.toy2d, seed=0, pack=3)
+  packs = {tuple(p.ravel()) for p in points}
+  for batch in [next(train_input.batches(0)), next(train_input.batches(9))]:
+    assert batch["image"].shape == (12, 2)
+    assert all(tuple(batch["image"][i:i + 3].ravel()) in packs for i in range(0, 12, 3))
+  with pytest.raises(UserError, match="does not fit"):
+    input_pipeline.create_train_input(settings, 93, seed=0, process_index=0, process_count=1,
+                                      pack=3)

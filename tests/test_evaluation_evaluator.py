@@ -134,7 +134,8 @@ def test_mixtures(name, tmp_path):
   assert result.scalars["modes_captured"] == mixture.num_modes
   assert result.scalars["high_quality_fraction"] == pytest.approx(1 - math.exp(-4.5), abs=0.01)
   collapsed = evaluator.evaluate(lambda rng, n: mixture.sample(rng, n) * 0 + mixture.centres[0])
-  assert collapsed.scalars == {"modes_captured": 1.0, "high_quality_fraction": 1.0}
+  assert collapsed.scalars == {"modes_captured": 1.0, "high_quality_fraction": 1.0,
+                               "reverse_kl": pytest.approx(math.log(mixture.num_modes))}
   assert result.images["samples_scatter"].shape[2] == 3
   json_path, png_path = result.save(str(tmp_path / "eval" / "step_000010.json"))
   assert png_path == str(tmp_path / "eval" / "step_000010_samples_scatter.png")

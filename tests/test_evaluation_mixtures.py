@@ -57,3 +57,17 @@ def test_scatter_plot_is_an_rgb_image():
 def test_histogram_plot_is_an_rgb_image():
   image = plots.class_histogram_image([5, 0, 3], [1, 1, 1], ["a", "b", "c"], title="t")
   assert image.dtype == np.uint8 and image.shape[2] == 3 and image.std() > 10
+
+
+def test_reverse_kl_is_log_k_minus_the_entropy_of_the_high_quality_modes():
+  """PacGAN's logged entropy of the high-quality samples' mode histogram: KL = log K - H."""
+  mixture = mixtures.MIXTURES["toy2d_ring8"]
+  # 3 samples at mode 0, 1 at mode 1, one far from every centre (not counted).
+  samples = np.stack([mixture.centres[0]] * 3 + [mixture.centres[1], [5.0, 5.0]])
+  result = mixtures.mode_statistics(samples, mixture)
+  p = np.array([0.75, 0.25])
+  assert result["reverse_kl"] == pytest.approx(math.log(8) + float(np.sum(p * np.log(p))))
+  assert result["mode_counts"][:2] == [3, 1] and result["high_quality_fraction"] == 0.8
+  # All modes equally hit: 0; no high-quality sample: undefined.
+  assert mixtures.mode_statistics(mixture.centres, mixture)["reverse_kl"] == pytest.approx(0.0)
+  assert math.isnan(mixtures.mode_statistics(np.full((4, 2), 9.0), mixture)["reverse_kl"])

@@ -234,3 +234,34 @@ def test_labels_condition_both_networks(name):
   plain_generator, _ = registry.create_models(model_config, shape)
   plain = plain_generator.init(jax.random.key(0), z, train=False)["params"]
   assert set(g_vars["params"]) - set(plain) == {"label_embedding"}
+
+
+def test_pacgan_mlps_are_its_blocks_networks():
+  """configs/pacgan_grid25.py: G 4 x [Linear without bias -> BN -> ReLU] + Linear with bias, D 3
+  maxout layers (5 pieces) on 2 x pack inputs; N(0, 0.02) kernels, zero biases."""
+  from configs import pacgan_grid25  # pylint: disable=g-import-not-at-top
+  config = pacgan_grid25.get_config()
+  generator, discriminator = registry.create_models(config.model, (2,))
+  g = generator.init(jax.random.key(0), jnp.zeros((1, 2)), train=False)
+  d = discriminator.init(jax.random.key(1), jnp.zeros((1, 8)), train=False)
+  assert [sorted(g["params"][f"Dense_{i}"]) for i in range(5)] == [["kernel"]] * 4 + [
+      ["bias", "kernel"]]
+  # Blocks counts: G 2*400 + 3*400*400 + 4*2*400 (BN scale and shift) + 400*2 + 2.
+  assert count_parameters(g["params"]) == 2 * 400 + 3 * 400 * 400 + 8 * 400 + 400 * 2 + 2
+  # D on PacGAN4's 8 inputs: maxout layers of 200 x 5 pieces, then the logit.
+  assert count_parameters(d["params"]) == (8 * 1000 + 1000) + 2 * (200 * 1000 + 1000) + 201
+  kernels = np.concatenate([np.ravel(g["params"][f"Dense_{i}"]["kernel"]) for i in range(1, 4)])
+  assert np.std(kernels) == pytest.approx(0.02, rel=0.01)
+  assert not np.any(np.asarray(d["params"]["Dense_0"]["bias"]))
+  # The forward in training mode, written out: Linear -> BatchNorm (batch statistics) -> ReLU.
+  z = jax.random.normal(jax.random.key(2), (64, 2))
+  out, _ = generator.apply(g, z, train=True, mutable=["batch_stats"])
+  x = np.asarray(z, np.float64)
+  for i in range(4):
+    x = x @ np.asarray(g["params"][f"Dense_{i}"]["kernel"], np.float64)
+    norm = g["params"][f"BatchNorm_{i}"]
+    x = (x - x.mean(0)) / np.sqrt(x.var(0) + 1e-4) * np.asarray(norm["scale"]) + np.asarray(
+        norm["bias"])
+    x = np.maximum(x, 0.0)
+  x = x @ np.asarray(g["params"]["Dense_4"]["kernel"]) + np.asarray(g["params"]["Dense_4"]["bias"])
+  np.testing.assert_allclose(np.asarray(out), x, rtol=1e-4, atol=1e-5)

@@ -433,7 +433,7 @@ def test_donated_state_is_deleted_by_the_parallel_step():
 
 
 def test_shared_generator_forward_two_devices_equal_one_device_and_differ_from_two_forwards():
-  step_fn = functools.partial(train_step.train_step, share_generator_forward=True)
+  step_fn = functools.partial(train_step.train_step, update_order="shared_forward")
   state = _tiny_state("mlp", "float32", tx=optax.sgd(0.1))
   (state_1, metrics_1), (state_2, metrics_2) = (
       _run_on(devices, step_fn, state, 1, 16) for devices in (jax.devices()[:1], jax.devices()[:2]))
@@ -445,7 +445,7 @@ def test_shared_generator_forward_two_devices_equal_one_device_and_differ_from_t
                          state_1.generator.params["Dense_0"]["kernel"])
   with pytest.raises(ValueError, match="n_discriminator_steps=1"):
     train_step.train_step(state, _synthetic_batch(16), jax.random.key(0),
-                          share_generator_forward=True, n_discriminator_steps=2)
+                          update_order="shared_forward", n_discriminator_steps=2)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -516,12 +516,12 @@ def test_conditional_and_ema_two_devices_equal_one_device():
 
 @pytest.mark.parametrize("variant", ["conditional_ema", "pack"])
 def test_shared_generator_forward_with_labels_ema_or_packing(variant):
-  """share_generator_forward composes with conditional networks + EMA and with PacGAN packing:
+  """update_order="shared_forward" composes with conditional networks + EMA and with packing:
   every parameter (label embeddings too) trains, and 2 devices compute what 1 device does."""
   pack = 2 if variant == "pack" else 1
   state = (_tiny_mlp_state(NUM_CLASSES, ema_decay=0.5, tx=optax.sgd(0.1)) if pack == 1 else
            _tiny_mlp_state(tx=optax.sgd(0.1), pack=pack))
-  step_fn = functools.partial(train_step.train_step, share_generator_forward=True, pack=pack)
+  step_fn = functools.partial(train_step.train_step, update_order="shared_forward", pack=pack)
   (state_1, metrics_1), (state_2, metrics_2) = (
       _run_labelled(devices, step_fn, state) for devices in (jax.devices()[:1], jax.devices()[:2]))
   _assert_finite((state_1, metrics_1))
@@ -559,3 +559,102 @@ def test_ema_does_not_change_training_and_averages_the_generator():
   expected = jax.tree_util.tree_map(
       lambda p0, p1, p2: decay**2 * p0 + (1 - decay) * (decay * p1 + p2), *history)
   _assert_states_close(averaged.generator.ema_params, expected, 1e-6)
+
+
+# ---------------------------------------------------------------------------------------------
+# PacGAN's code: simultaneous updates, G once per pack slot.
+
+def _tiny_points_state(pack=1, tx=None):
+  """PacGAN's 2-D networks at small widths: G Linear (no bias) -> BN -> ReLU, D maxout."""
+  generator = mlp.MLPGenerator(image_shape=(2,), hidden_features=(8, 8), activation="relu",
+                               output_activation="linear", batch_norm_after_activation=False,
+                               hidden_bias=False, batch_norm_momentum=0.95,
+                               batch_norm_epsilon=1e-4, init_std=0.5)
+  discriminator = mlp.MLPDiscriminator(hidden_features=(6, 6), maxout_pieces=3, init_std=0.5)
+  tx = tx or optax.sgd(0.1)
+  return train_state.create_train_state(jax.random.key(0), generator, discriminator, tx, tx,
+                                        latent_dim=2, image_shape=(2,), pack=pack)
+
+
+def _points_batch(num, seed=0):
+  return {"image": jax.random.normal(jax.random.key(seed), (num, 2)) * 2.0}
+
+
+def test_simultaneous_updates_equal_a_hand_written_reference():
+  """Both players' gradients from one forward on the old parameters, applied together."""
+  state = _tiny_points_state(pack=2)
+  real = _points_batch(8)["image"]
+  rng = jax.random.key(4)
+  new_state, metrics = jax.jit(functools.partial(
+      train_step.simultaneous_updates, pack=2))(state, real, rng)
+
+  # The reference: the same latents, each loss differentiated on its own.
+  latent_rng, _ = jax.random.split(rng)
+  z = jax.random.normal(latent_rng, (8, 2))
+  generator, discriminator = state.generator.module, state.discriminator.module
+
+  def generate(g_params):
+    variables = {"params": g_params, "batch_stats": state.generator.batch_stats}
+    out, updates = generator.apply(variables, z, train=True, mutable=["batch_stats"])
+    return out, updates["batch_stats"]
+
+  def logits(d_params, x):
+    return discriminator.apply({"params": d_params}, x.reshape(-1, 4))
+
+  def d_loss(d_params):
+    fake, _ = generate(state.generator.params)
+    return (jnp.mean(jax.nn.softplus(-logits(d_params, real)))
+            + jnp.mean(jax.nn.softplus(logits(d_params, fake))))
+
+  def g_loss(g_params):
+    fake, _ = generate(g_params)
+    return jnp.mean(jax.nn.softplus(-logits(state.discriminator.params, fake)))
+
+  sgd = lambda params, grads: jax.tree_util.tree_map(lambda p, g: p - 0.1 * g, params, grads)
+  expected_d = sgd(state.discriminator.params, jax.grad(d_loss)(state.discriminator.params))
+  expected_g = sgd(state.generator.params, jax.grad(g_loss)(state.generator.params))
+  _assert_states_close(new_state.discriminator.params, expected_d, 1e-6)
+  _assert_states_close(new_state.generator.params, expected_g, 1e-6)
+  _assert_states_close(new_state.generator.batch_stats, generate(state.generator.params)[1], 1e-6)
+  np.testing.assert_allclose(float(metrics["d_loss"]), float(d_loss(state.discriminator.params)),
+                             rtol=1e-5)
+  np.testing.assert_allclose(float(metrics["g_loss"]), float(g_loss(state.generator.params)),
+                             rtol=1e-5)
+
+
+def test_generator_groups_are_separate_batch_norm_batches():
+  """groups=m: row i*m + j is G(z[i*m + j]) with slot j's latents as one BatchNorm batch; the
+  moving statistics take the mean of the slots' updates."""
+  state = _tiny_points_state()
+  z = jax.random.normal(jax.random.key(1), (12, 2))
+  images, stats = train_step._generate(state.generator, state.generator.variables(), z,
+                                       rng=jax.random.key(0), axis_name=None, groups=3)
+  slot_outputs = []
+  slot_stats = []
+  for j in range(3):
+    out, updates = state.generator.module.apply(
+        state.generator.variables(), z[j::3], train=True, mutable=["batch_stats"])
+    slot_outputs.append(out)
+    slot_stats.append(updates["batch_stats"])
+  for j in range(3):
+    np.testing.assert_allclose(np.asarray(images[j::3]), np.asarray(slot_outputs[j]), atol=1e-6)
+  mean_stats = jax.tree_util.tree_map(lambda *xs: sum(xs) / 3, *slot_stats)
+  _assert_states_close(stats, mean_stats, 1e-6)
+  whole, _ = train_step._generate(state.generator, state.generator.variables(), z,
+                                  rng=jax.random.key(0), axis_name=None)
+  assert not np.allclose(np.asarray(whole), np.asarray(images))
+
+
+@pytest.mark.parametrize("update_order", ["simultaneous", "alternating"])
+def test_paper_packing_two_devices_equal_one_device(update_order):
+  """PacGAN's batch: 2 x 8 rows make 8 packed inputs of D, G runs once per slot; 2 devices
+  compute what 1 device does."""
+  step_fn = functools.partial(train_step.train_step, pack=2, generator_groups=2,
+                              update_order=update_order)
+  state = _tiny_points_state(pack=2)
+  (state_1, metrics_1), (state_2, metrics_2) = (
+      _run_on(devices, step_fn, state, 3, 16, batch_fn=_points_batch)
+      for devices in (jax.devices()[:1], jax.devices()[:2]))
+  _assert_finite((state_1, metrics_1))
+  _assert_states_close(state_1, state_2, 1e-5)
+  _assert_states_close(metrics_1, metrics_2, 1e-5)

@@ -35,6 +35,8 @@ class Toy2DSettings:
   std: Optional[float] = None
   # Explicit centres [[x, y], ...]; when set, layout, num_modes and radius are ignored.
   centres: Optional[Tuple[Tuple[float, float], ...]] = None
+  # A fixed training set of this many points visited in epochs; None: fresh points every step.
+  num_examples: Optional[int] = None
 
   def resolved(self):
     """(centres float32 [K, 2], std) with the layout's defaults filled in."""

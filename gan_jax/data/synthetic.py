@@ -19,6 +19,8 @@ NUM_STACKED_CLASSES = 1000
 # Separate the data's random streams from the other uses of `config.seed`.
 _STACKED_SEED_SALT = 0x57AC4ED
 _TOY2D_SEED_SALT = 0x70F2D
+_FIXED_SET_SALT = 0xF1
+_EPOCH_SALT = 0xE9
 
 
 def stacked_mnist(seed, num_examples=None, split="train", data_dir=None):
@@ -57,6 +59,10 @@ def check_toy2d(toy2d):
     raise UserError("config.data.toy2d.centres is empty; give at least one [x, y] pair.")
   if toy2d.std is not None and not toy2d.std > 0:
     raise UserError(f"config.data.toy2d.std={toy2d.std!r} is invalid: it must be > 0.")
+  if toy2d.num_examples is not None and not (
+      isinstance(toy2d.num_examples, int) and toy2d.num_examples > 0):
+    raise UserError(f"config.data.toy2d.num_examples={toy2d.num_examples!r} is invalid: it must "
+                    "be a positive integer (PacGAN: 100,000) or None (fresh points every step).")
 
 
 def toy2d_batch(toy2d, seed, step, batch_size):
@@ -71,10 +77,46 @@ def toy2d_batch(toy2d, seed, step, batch_size):
   return points.astype(np.float32), modes.astype(np.int32)
 
 
+def toy2d_training_set(toy2d, seed, pack=1):
+  """PacGAN's finite training set: points float32 [num_examples, pack, 2] and their modes.
+
+  `toy2d.num_examples` points are drawn once from the mixture; each of the num_examples packed
+  examples takes its `pack` points by independent draws with replacement from them (PacGAN's
+  `GaussianPackingMixture`, which does this for every pack size, 1 included).
+  """
+  centres, std = toy2d.resolved()
+  rng = np.random.default_rng([seed, _TOY2D_SEED_SALT, _FIXED_SET_SALT])
+  num = toy2d.num_examples
+  modes = rng.integers(0, len(centres), size=num)
+  points = (centres[modes] + std * rng.standard_normal((num, 2), dtype=np.float32))
+  picks = rng.integers(0, num, size=(num, pack))
+  return points.astype(np.float32)[picks], modes.astype(np.int32)[picks]
+
+
+def epoch_batches(num_examples, batch_size, seed, start_step):
+  """Indices of each global batch from `start_step` on: epoch e visits the examples in a
+  permutation seeded by (seed, e); batch k holds examples [k*B, (k+1)*B) of the concatenated
+  epochs, so batch k is a function of (seed, k) and resuming needs only the step."""
+  start = start_step * batch_size
+  epoch, offset = divmod(start, num_examples)
+  pending = np.zeros((0,), np.int64)
+  while True:
+    order = np.random.default_rng([seed, _TOY2D_SEED_SALT, _EPOCH_SALT, epoch]).permutation(
+        num_examples)
+    pending = np.concatenate([pending, order[offset:]])
+    offset = 0
+    epoch += 1
+    while len(pending) >= batch_size:
+      yield pending[:batch_size]
+      pending = pending[batch_size:]
+
+
 def describe_toy2d(toy2d):
   centres, std = toy2d.resolved()
+  size = (f", a fixed set of {toy2d.num_examples} points" if toy2d.num_examples else
+          ", fresh points every step")
   if toy2d.centres is not None:
-    return f"toy2d: {len(centres)} Gaussians at the given centres, std {std:g}"
+    return f"toy2d: {len(centres)} Gaussians at the given centres, std {std:g}{size}"
   radius = float(np.abs(centres).max())
   shape = "ring" if toy2d.layout == "ring" else "grid"
-  return f"toy2d: {shape} of {len(centres)} Gaussians (radius {radius:g}, std {std:g})"
+  return f"toy2d: {shape} of {len(centres)} Gaussians (radius {radius:g}, std {std:g}){size}"

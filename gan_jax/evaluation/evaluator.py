@@ -344,6 +344,7 @@ class Evaluator:
         "reference_split": "known mixture centres", "extractor": "none"}
     scalars["modes_captured"] = float(statistics["modes_captured"])
     scalars["high_quality_fraction"] = statistics["high_quality_fraction"]
+    scalars["reverse_kl"] = statistics["reverse_kl"]
     images["samples_scatter"] = plots.mixture_scatter_image(
         points, self.mixture,
         title=f"{self.mixture.name}: {statistics['modes_captured']}/{self.mixture.num_modes} "

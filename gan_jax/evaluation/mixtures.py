@@ -6,7 +6,10 @@ Srivastava et al. 2017, "VEEGAN" (ring and grid, Table 1); Lin et al. 2018, "Pac
 {-4, -2, 0, 2, 4}^2 with std 0.05, 2,500 samples evaluated).
 
 A sample is high quality when it lies within 3 standard deviations of its nearest centre; a
-mode is captured when at least one high-quality sample has it as nearest centre.
+mode is captured when at least one high-quality sample has it as nearest centre; the reverse KL
+is KL(modes of the high-quality samples || uniform), log K minus the entropy of their mode
+histogram (PacGAN's `MetricLogger`, synthetic_data_experiments/PacGAN/pacgan/extensions.py
+lines 155-175: it counts high-quality samples per nearest mode and logs that entropy).
 """
 
 import dataclasses
@@ -15,6 +18,8 @@ import itertools
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from gan_jax.evaluation import modes
 
 NUM_SAMPLES = 2_500
 HIGH_QUALITY_STDS = 3.0
@@ -67,7 +72,7 @@ def mode_statistics(samples, mixture):
   """Modes captured and high-quality fraction of 2-D samples [N, 2].
 
   Returns:
-    {"modes_captured": int, "high_quality_fraction": float in [0, 1],
+    {"modes_captured": int, "high_quality_fraction": float in [0, 1], "reverse_kl": nats,
      "mode_counts": high-quality samples per mode, a list}.
   """
   samples = np.asarray(samples, np.float64)
@@ -78,5 +83,8 @@ def mode_statistics(samples, mixture):
   return {
       "modes_captured": int(np.sum(counts > 0)),
       "high_quality_fraction": float(np.mean(high_quality)),
+      # Undefined (NaN) when no sample is of high quality.
+      "reverse_kl": (modes.kl_divergence(counts, np.ones(mixture.num_modes)) if counts.sum()
+                     else float("nan")),
       "mode_counts": counts.tolist(),
   }

@@ -50,7 +50,7 @@ import jax
 import jax.numpy as jnp
 
 from gan_jax.models import subpixel
-from gan_jax.models.mlp import embed_labels, projection_logit
+from gan_jax.models.mlp import embed_labels, kernel_initializer, projection_logit
 
 ACTIVATIONS = ("leaky_relu", "relu")
 # "conv_transpose": XLA's transposed convolution (lax.conv_transpose); "subpixel": a stride-1
@@ -84,10 +84,6 @@ def _per_layer(value, num, name):
   if len(values) != num:
     raise ValueError(f"{name} has {len(values)} entries; expected {num} (one per layer).")
   return values
-
-
-def _kernel_init(init_std):
-  return nn.initializers.lecun_normal() if init_std is None else nn.initializers.normal(init_std)
 
 
 def _center_crop(x, height, width):
@@ -170,7 +166,7 @@ class DCGANGenerator(nn.Module):
     kernel_sizes = _per_layer(self.kernel_sizes, len(strides), "kernel_sizes")
     if len(strides) != len(self.features):
       raise ValueError(f"strides has {len(strides)} entries; expected {len(self.features)}.")
-    kernel_init = _kernel_init(self.init_std)
+    kernel_init = kernel_initializer(self.init_std)
     base = (projection_size(height, strides), projection_size(width, strides))
 
     x = z.reshape((z.shape[0], 1, 1, z.shape[-1]))
@@ -226,7 +222,7 @@ class DCGANDiscriminator(nn.Module):
     kernel_sizes = _per_layer(self.kernel_sizes, num_blocks, "kernel_sizes")
     pool_sizes = (None,) * num_blocks if self.pool_sizes is None else _per_layer(
         self.pool_sizes, num_blocks, "pool_sizes")
-    kernel_init = _kernel_init(self.init_std)
+    kernel_init = kernel_initializer(self.init_std)
     for i, (features, stride, kernel, pool) in enumerate(
         zip(self.features, strides, kernel_sizes, pool_sizes)):
       conv = nn.Conv(features, (kernel, kernel), strides=(stride, stride), padding="SAME",

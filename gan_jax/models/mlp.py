@@ -36,6 +36,11 @@ ACTIVATIONS = ("leaky_relu", "relu")
 OUTPUT_ACTIVATIONS = {"sigmoid": nn.sigmoid, "tanh": jnp.tanh, "linear": lambda x: x}
 
 
+def kernel_initializer(init_std):
+  """N(0, init_std) kernels (the PacGAN and DCGAN codes: 0.02); None: Flax's LeCun normal."""
+  return nn.initializers.lecun_normal() if init_std is None else nn.initializers.normal(init_std)
+
+
 def embed_labels(z, labels, num_classes, label_features):
   """z with a learned embedding of its class labels appended (the conditional generator's input)."""
   if not num_classes:
@@ -79,22 +84,34 @@ class MLPGenerator(nn.Module):
   # `label_features` numbers appended to z.
   num_classes: int = 0
   label_features: int = 50
+  # True: Dense -> activation -> BatchNorm (article 001's Keras code); False: Dense ->
+  # BatchNorm -> activation (PacGAN's Blocks code).
+  batch_norm_after_activation: bool = True
+  # Biases in the hidden Dense layers (PacGAN's G has none: BatchNorm's shift follows).
+  hidden_bias: bool = True
+  # N(0, init_std) kernels; None: LeCun normal (Flax's default). Biases start at 0 either way.
+  init_std: Optional[float] = None
 
   @nn.compact
   def __call__(self, z, labels=None, train: bool = True):
     x = embed_labels(z, labels, self.num_classes, self.label_features)
+    init = kernel_initializer(self.init_std)
     for features in self.hidden_features:
-      x = nn.Dense(features, dtype=self.dtype)(x)
-      x = (nn.relu(x) if self.activation == "relu" else
-           nn.leaky_relu(x, self.leaky_relu_slope))
-      x = nn.BatchNorm(
+      x = nn.Dense(features, use_bias=self.hidden_bias, kernel_init=init, dtype=self.dtype)(x)
+      norm = nn.BatchNorm(
           dtype=self.dtype,
           use_running_average=not train,
           momentum=self.batch_norm_momentum,
           epsilon=self.batch_norm_epsilon,
           axis_name=self.axis_name,
-      )(x)
-    x = nn.Dense(math.prod(self.image_shape), dtype=self.dtype)(x)
+      )
+      if not self.batch_norm_after_activation:
+        x = norm(x)
+      x = (nn.relu(x) if self.activation == "relu" else
+           nn.leaky_relu(x, self.leaky_relu_slope))
+      if self.batch_norm_after_activation:
+        x = norm(x)
+    x = nn.Dense(math.prod(self.image_shape), kernel_init=init, dtype=self.dtype)(x)
     x = OUTPUT_ACTIVATIONS[self.output_activation](x.astype(jnp.float32))
     return x.reshape((z.shape[0], *self.image_shape))
 
@@ -114,16 +131,20 @@ class MLPDiscriminator(nn.Module):
   axis_name: Optional[str] = None  # No cross-device statistics here; kept for a uniform interface.
   # Class-conditional (projection on the last hidden layer) when > 0; labels [batch].
   num_classes: int = 0
+  # N(0, init_std) kernels; None: LeCun normal.
+  init_std: Optional[float] = None
 
   @nn.compact
   def __call__(self, x, labels=None, train: bool = True):
     del train  # No dropout or BatchNorm in the article's discriminator.
     x = x.reshape((x.shape[0], -1))
+    init = kernel_initializer(self.init_std)
     for features in self.hidden_features:
       if self.maxout_pieces > 1:
-        x = nn.Dense(features * self.maxout_pieces, dtype=self.dtype)(x)
+        x = nn.Dense(features * self.maxout_pieces, kernel_init=init, dtype=self.dtype)(x)
         x = jnp.max(x.reshape((x.shape[0], features, self.maxout_pieces)), axis=-1)
       else:
-        x = nn.Dense(features, dtype=self.dtype)(x)
+        x = nn.Dense(features, kernel_init=init, dtype=self.dtype)(x)
         x = nn.leaky_relu(x, self.leaky_relu_slope)
-    return projection_logit(nn.Dense(1, dtype=self.dtype), x, labels, self.num_classes)
+    return projection_logit(nn.Dense(1, kernel_init=init, dtype=self.dtype), x, labels,
+                            self.num_classes)

@@ -26,12 +26,16 @@ def _create_mlp(model_config, image_shape, dtype):
       output_activation=model_config.get("generator_output_activation", "sigmoid"),
       batch_norm_momentum=model_config.batch_norm_momentum,
       batch_norm_epsilon=model_config.batch_norm_epsilon,
+      batch_norm_after_activation=model_config.get("batch_norm_after_activation", True),
+      hidden_bias=model_config.get("generator_hidden_bias", True),
+      init_std=model_config.get("init_std"),
       dtype=dtype,
   )
   discriminator = mlp.MLPDiscriminator(
       hidden_features=tuple(model_config.discriminator_features),
       leaky_relu_slope=model_config.leaky_relu_slope,
       maxout_pieces=model_config.get("discriminator_maxout_pieces", 1),
+      init_std=model_config.get("init_std"),
       dtype=dtype,
   )
   return generator, discriminator
