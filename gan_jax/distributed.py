@@ -18,7 +18,13 @@ import os
 
 import jax
 
-from gan_jax.errors import UserError
+from gan_jax.errors import UserError, is_int, require
+
+
+def validate(config):
+  timeout = config.distributed.initialization_timeout_s
+  require(is_int(timeout) and timeout > 0, "distributed.initialization_timeout_s", timeout,
+          "it must be a positive integer")
 
 
 def _setting(distributed_config, field, env_name):

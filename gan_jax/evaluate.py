@@ -14,15 +14,17 @@ record (sample counts, reference split, extractor, histograms) written as JSON, 
 histogram or scatter plot as PNG: under <workdir>/evaluation/, or at --output.
 """
 
+import dataclasses
 import os
-import sys
 
 import jax
 import numpy as np
 from absl import app, flags, logging
 
-from gan_jax import sampling
-from gan_jax.errors import UserError
+from gan_jax import sampling, workdir as workdir_lib
+from gan_jax.data import catalog
+from gan_jax.data.settings import DataSettings
+from gan_jax.errors import UserError, fail
 from gan_jax.evaluation import evaluator as evaluator_lib
 from gan_jax.evaluation import mixtures
 from gan_jax.evaluation.reference import load_reference
@@ -57,10 +59,10 @@ SAMPLE_KEYS = ("images", "image")
 
 
 def _image_shape(config, dataset, reference):
-  if dataset in mixtures.MIXTURES or dataset == "toy2d":
-    return (2,)
-  if dataset == "stacked_mnist":
-    return (28, 28, 3)
+  """The run's sample shape: points, the training size, or the reference images' shape."""
+  entry = catalog.get(dataset)
+  if entry.evaluation in ("mixture", "stacked_modes"):
+    return entry.image_shape
   size = config.data.get("image_size")
   if size:
     return (size, size, reference.shape[-1])
@@ -74,11 +76,19 @@ def load_samples(path):
     with np.load(path) as archive:
       for key in SAMPLE_KEYS:
         if key in archive.files:
-          return archive[key]
-      raise UserError(f"--samples={path!r} has no `images` array (it has {archive.files}); "
-                      "save with np.savez(path, images=...).")
+          samples = archive[key]
+          break
+      else:
+        raise UserError(f"--samples={path!r} has no `images` array (it has {archive.files}); "
+                        "save with np.savez(path, images=...).")
   except (OSError, ValueError) as e:
     raise UserError(f"--samples={path!r} is not a readable .npz ({e}).") from e
+  if samples.ndim == 3 and samples.shape[-1] not in (1, 3):
+    # [N, H, W] grayscale (the usual MNIST array) is unambiguous: add the channel axis.
+    logging.warning("--samples: images of shape %s read as grayscale [N, H, W, 1].",
+                    samples.shape[1:])
+    samples = samples[..., None]
+  return samples
 
 
 def run_evaluation(workdir=None, samples=None, dataset=None, num_samples=None, value_range=None,
@@ -113,25 +123,27 @@ def run_evaluation(workdir=None, samples=None, dataset=None, num_samples=None, v
       raise UserError("--samples needs --dataset (e.g. --dataset=fashion_mnist).")
     dataset = config.data.name
   if value_range is None:
-    value_range = tuple(config.data.get("value_range", DEFAULT_VALUE_RANGE)) if config else (
-        DEFAULT_VALUE_RANGE)
+    value_range = tuple(config.data.value_range) if config else DEFAULT_VALUE_RANGE
   value_range = tuple(float(v) for v in value_range)
   if len(value_range) != 2 or value_range[0] >= value_range[1]:
     raise UserError(f"--value_range={value_range} is invalid: give low,high with low < high.")
   sample_array = load_samples(samples) if samples is not None else None
   if sample_array is None:
-    step = sampling.resolve_step(workdir, step)  # Before the reference set is prepared.
+    step = workdir_lib.resolve_step(workdir, step)  # Before the reference set is prepared.
     sampling.check_seed_index(config, seed_index)
-  data_dir = config.data.get("data_dir") if config is not None else None
-  reference, reference_split = load_reference(dataset, reference_split, data_dir, num_reference,
-                                              seed)
+  data = config.data if config is not None else DataSettings(name=dataset)
+  if config is not None and dataset != config.data.name:
+    data = dataclasses.replace(DataSettings.from_config(config.data), name=dataset,
+                               source="auto")
+  reference, reference_split = load_reference(data, reference_split, num_reference, seed)
   evaluator = evaluator_lib.Evaluator(
       dataset, reference,
       num_samples=len(sample_array) if sample_array is not None else num_samples,
       value_range=value_range, reference_split=reference_split, extractor=extractor,
       inception_weights=inception_weights, seed=seed,
       mixture=(mixtures.from_data_config(config.data)
-               if dataset == "toy2d" and config is not None else None))
+               if catalog.get(dataset).evaluation == "mixture" and config is not None
+               else None))
   if sample_array is not None:
     result = evaluator.evaluate_samples(sample_array)
     result.record["samples_file"] = os.path.abspath(samples)
@@ -155,7 +167,7 @@ def run_evaluation(workdir=None, samples=None, dataset=None, num_samples=None, v
 
   if output is None and workdir is not None and samples is None:
     output = os.path.join(workdir, "evaluation", f"step_{step:06d}.json")
-    if config.get("num_seeds", 1) > 1:  # Next to the loop's per-seed records.
+    if config.num_seeds > 1:  # Next to the loop's per-seed records.
       output = os.path.join(workdir, "evaluation", f"seed_{seed_index or 0}",
                             f"step_{step:06d}.json")
   if output is not None:
@@ -202,8 +214,7 @@ def main(argv):
         step=FLAGS.step, seed_index=FLAGS.seed_index)
   except UserError as e:
     logging.flush()
-    print(f"error: {e}", file=sys.stderr)
-    sys.exit(2)
+    fail(e)
   header = result.record.get("workdir") or result.record.get("samples_file")
   if result.record.get("checkpoint_step") is not None:
     header += f" (checkpoint step {result.record['checkpoint_step']})"

@@ -31,111 +31,28 @@ import os
 import re
 import sys
 
-# Before TensorFlow is imported (by the training loop, when a run is loaded): its C++ start-up
-# chatter would bury the one line that matters.
+# Before TensorFlow is imported (only to open a dataset the catalog does not describe): its C++
+# start-up chatter would bury the one line that matters.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # pylint: disable=g-import-not-at-top
 from absl import app, flags, logging  # pylint: disable=g-import-not-at-top
 
 from gan_jax import images as images_lib  # pylint: disable=g-import-not-at-top
-from gan_jax import sampling  # pylint: disable=g-import-not-at-top
-from gan_jax.errors import UserError  # pylint: disable=g-import-not-at-top
+from gan_jax import sampling, workdir as workdir_lib  # pylint: disable=g-import-not-at-top
+from gan_jax.errors import UserError, fail  # pylint: disable=g-import-not-at-top
+from gan_jax.latent_expressions import (  # pylint: disable=g-import-not-at-top
+    class_index, parse_expression, parse_latent_refs, parse_pairs)
 
 COMMANDS = ("sample", "grid", "interpolate", "arithmetic", "classes")
 DEFAULT_NUM = {"sample": 10_000, "grid": 64, "classes": 8}
 
 
-# Parsing what the user names.
-
-def parse_latent_refs(text, seed):
-  """"3,7,12" or "1:3,7" -> [(seed, 3), (seed, 7), (seed, 12)] / [(1, 3), (seed, 7)]."""
-  refs = []
-  for token in text.split(","):
-    token = token.strip()
-    match = re.fullmatch(r"(?:(\d+):)?(\d+)", token)
-    if match is None:
-      raise UserError(f"{token!r} is not a sample: name samples by index (3) or seed:index "
-                      "(1:3), separated by commas.")
-    refs.append((int(match.group(1)) if match.group(1) is not None else seed,
-                 int(match.group(2))))
-  return refs
-
-
-def parse_pairs(text, seed):
-  """"3-17,1:5-2:5" -> [((seed, 3), (seed, 17)), ((1, 5), (2, 5))]."""
-  pairs = []
-  for token in text.split(","):
-    ends = token.strip().split("-")
-    if len(ends) != 2:
-      raise UserError(f"--pairs: {token.strip()!r} is not a pair; write FROM-TO, e.g. "
-                      "--pairs=3-17,5-42 (indices of the --seed grid, or seed:index).")
-    pairs.append(tuple(parse_latent_refs(end, seed)[0] for end in ends))
-  return pairs
-
-
-def parse_expression(text, seed):
-  """"3,7 - class:sandal + 1:20" -> [(+1, [(seed, 3), (seed, 7)]), (-1, "sandal"), (+1, [(1, 20)])].
-
-  Terms are separated by + or - with spaces around them (class names such as "T-shirt/top" hold
-  a dash); a leading "- " negates the first term.
-  """
-  usage = ("write terms of sample indices (3,7,12 or seed:index) or class:<name>, joined by "
-           "' + ' and ' - ' with spaces around the signs, e.g. --expression=\"3,7,12 - 5,9 + "
-           "20\" or \"class:sneaker - class:sandal + class:bag\"")
-  body = text.strip()
-  first_sign = 1
-  if re.match(r"[+-]\s", body):
-    first_sign, body = (1 if body[0] == "+" else -1), body[1:].strip()
-  parts = re.split(r"\s+([+-])(?:\s+|$)", body)
-  signs = [first_sign] + [1 if op == "+" else -1 for op in parts[1::2]]
-  terms = []
-  for sign, term in zip(signs, parts[0::2]):
-    term = term.strip()
-    if not term:
-      raise UserError(f"--expression={text!r} has an empty term; {usage}.")
-    if term.lower().startswith("class:"):
-      name = term[len("class:"):].strip()
-      if not name:
-        raise UserError(f"--expression={text!r}: {term!r} names no class; {usage}.")
-      terms.append((sign, name))
-      continue
-    try:
-      terms.append((sign, parse_latent_refs(term, seed)))
-    except UserError:
-      raise UserError(f"--expression={text!r}: {term!r} is not a term; {usage}.") from None
-  return terms
-
-
-def class_index(dataset, name):
-  """Index of class `name` of `dataset` (case, spaces and punctuation ignored; or the index)."""
-  names = sampling.class_names(dataset)
-  if names is None:
-    raise UserError(f"class: terms need a dataset with a shipped classifier (mnist, "
-                    f"fashion_mnist); this run's dataset is {dataset!r}. Name samples by index.")
-  simple = lambda s: re.sub(r"[^a-z0-9]", "", s.lower())
-  for index, candidate in enumerate(names):
-    if simple(candidate) == simple(name):
-      return index
-  if name.isdigit() and int(name) < len(names):
-    return int(name)
-  raise UserError(f"class:{name} is not a {dataset} class; the classes are: "
-                  f"{', '.join(names)}.")
-
-
 # Output paths.
 
 def _check_writable(out, folder):
-  directory = out if folder else (os.path.dirname(os.path.abspath(out)) or ".")
-  try:
-    os.makedirs(directory, exist_ok=True)
-    probe = os.path.join(directory, f".write_test.{os.getpid()}")
-    with open(probe, "w") as f:
-      f.write("ok")
-    os.remove(probe)
-  except OSError as e:
-    raise UserError(f"--out={out!r} is not writable ({e.strerror}); choose a path you can write "
-                    "to.") from e
+  workdir_lib.check_writable(out if folder else (os.path.dirname(os.path.abspath(out)) or "."),
+                             f"--out={out!r}")
 
 
 def _check_png_out(out):
@@ -387,16 +304,11 @@ def _define_flags():
   flags.DEFINE_integer("pool", 1000, "arithmetic: samples of --seed classified to find them.")
 
 
-def _fail(message):
-  print(f"error: {message}", file=sys.stderr)
-  sys.exit(2)
-
-
 def _parse_flags(argv):
   try:
     return flags.FLAGS(argv)
   except flags.Error as e:
-    _fail(f"{str(e).rstrip('.')}. Usage: python -m gan_jax.generate [{'|'.join(COMMANDS)}] "
+    fail(f"{str(e).rstrip('.')}. Usage: python -m gan_jax.generate [{'|'.join(COMMANDS)}] "
           "--workdir=<run> --out=<path> ... (see --help).")
 
 
@@ -432,7 +344,7 @@ def run_command(command, values):
 
 def main(argv):
   if len(argv) > 2:
-    _fail(f"unexpected arguments {argv[2:]}; give at most one command ({', '.join(COMMANDS)}) "
+    fail(f"unexpected arguments {argv[2:]}; give at most one command ({', '.join(COMMANDS)}) "
           "and --flags.")
   command = argv[1] if len(argv) == 2 else "sample"
   logging.set_verbosity(logging.WARNING)
@@ -440,7 +352,7 @@ def main(argv):
     result = run_command(command, flags.FLAGS.flag_values_dict())
   except UserError as e:
     logging.flush()
-    _fail(e)
+    fail(e)
   weights = "EMA weights" if result["ema"] else "weights"
   print(f"{command}: checkpoint step {result['step']} ({weights}) -> {result['out']}")
   if "gif" in result:

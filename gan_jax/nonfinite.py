@@ -15,8 +15,25 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gan_jax.errors import UserError, require
+
 POLICIES = ("stop", "skip")
 NO_BAD_STEP = int(np.iinfo(np.int32).max)
+
+
+def validate(config):
+  require(config.nonfinite_policy in POLICIES, "nonfinite_policy", config.nonfinite_policy,
+          f"choose one of {POLICIES}")
+
+
+def nonfinite_error(step, metrics):
+  """The `UserError` that stops a run at its first non-finite step (policy "stop")."""
+  bad = ", ".join(f"{k}={v}" for k, v in metrics.items() if not np.isfinite(v))
+  return UserError(
+      f"Non-finite training metrics at step {step}: {bad}. The run stopped without saving this "
+      "state; the newest checkpoint in the workdir is the last good one. Lower the learning "
+      "rates or change the seed, then resume (or set --config.nonfinite_policy=skip to skip "
+      "such updates and count them).")
 
 
 def all_finite(tree):
@@ -94,3 +111,40 @@ def summarize(interval):
   if first_bad == int(NO_BAD_STEP):
     return means, num_bad, None, None
   return means, num_bad, first_bad, {k: float(v) for k, v in interval["first_bad_metrics"].items()}
+
+
+class IntervalMetrics:
+  """The loop's metrics between two log steps: accumulated on device, checked and averaged on
+  the host only when the loop logs or checkpoints."""
+
+  def __init__(self, policy):
+    self.policy = policy
+    self.num_skipped = 0
+    self._interval = init_interval()
+    self._summary = None
+
+  def add(self, metrics, first_step, stacked=False):
+    """One dispatch's metrics (stacked over its steps when it ran several)."""
+    self._interval = (accumulate_steps(self._interval, metrics, first_step) if stacked else
+                      accumulate(self._interval, metrics, first_step))
+    self._summary = None
+
+  def check(self):
+    """Raises `nonfinite_error` at the interval's first non-finite step under policy "stop"."""
+    self._summary = summarize(self._interval)
+    _, _, first_bad, bad_metrics = self._summary
+    if first_bad is not None and self.policy == "stop":
+      raise nonfinite_error(first_bad, bad_metrics)
+
+  def pop_scalars(self):
+    """"train/<metric>" means over the interval's finite steps (and "train/skipped_updates",
+    the run's count, under policy "skip"); starts the next interval."""
+    if self._summary is None:
+      self.check()
+    means, num_bad, _, _ = self._summary
+    self.num_skipped += num_bad
+    scalars = {f"train/{k}": v for k, v in means.items()}
+    if self.policy == "skip":
+      scalars["train/skipped_updates"] = self.num_skipped
+    self._interval, self._summary = init_interval(), None
+    return scalars

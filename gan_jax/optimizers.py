@@ -3,6 +3,7 @@
 import optax
 
 from gan_jax import constraints
+from gan_jax.errors import is_number, require
 
 OPTIMIZERS = ("adam", "rmsprop")
 
@@ -37,3 +38,21 @@ def create_optimizers(config):
       config.optimizer, config.optimizer.discriminator_learning_rate,
       weight_clip=config.discriminator_weight_clip)
   return generator_tx, discriminator_tx
+
+
+def validate(config):
+  """`config.optimizer` and the critic's weight clip."""
+  optimizer = config.optimizer
+  require(optimizer.name in OPTIMIZERS, "optimizer.name", optimizer.name,
+          f"choose one of {OPTIMIZERS}")
+  for field in ("generator_learning_rate", "discriminator_learning_rate"):
+    value = optimizer[field]
+    require(is_number(value) and value > 0, f"optimizer.{field}", value,
+            "it must be a positive number")
+  for field in (("b1", "b2") if optimizer.name == "adam" else ("decay",)):
+    value = optimizer.get(field)
+    require(is_number(value) and 0 <= value < 1, f"optimizer.{field}", value,
+            f"{optimizer.name} needs it in [0, 1)")
+  clip = config.discriminator_weight_clip
+  require(clip is None or (is_number(clip) and clip > 0), "discriminator_weight_clip", clip,
+          "it must be a positive number (WGAN: 0.01) or None")

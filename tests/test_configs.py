@@ -1,6 +1,8 @@
 """The DCGAN/WGAN configs through the real loop on real Fashion-MNIST (tiny widths, few steps)."""
 
+import functools
 import importlib
+import json
 import os
 
 import jax
@@ -10,6 +12,8 @@ from PIL import Image
 
 from configs import wgan_fashion_mnist
 from gan_jax import train
+from gan_jax.evaluation import evaluator as evaluator_lib
+from gan_jax.evaluation import inception
 from scripts import plot_training_curves
 
 
@@ -23,6 +27,7 @@ def test_wgan_run_logs_the_critic_loss_and_writes_tanh_samples(tmp_path):
   config.sample_every_steps = 2
   config.checkpoint_every_steps = 2
   config.num_sample_images = 4
+  config.eval_every_steps = 0  # The final evaluation is tested elsewhere (tests/test_train.py).
   workdir = str(tmp_path / "wgan")
   state = train.train_and_evaluate(config, workdir)
   assert int(state.step) == 4
@@ -47,10 +52,13 @@ def test_wgan_run_logs_the_critic_loss_and_writes_tanh_samples(tmp_path):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["dcgan_rps", "wgan_food101"])
-def test_article_configs_train_a_few_steps_on_tfds_mock_data(name, tmp_path):
+def test_article_configs_train_and_evaluate_fid_on_tfds_mock_data(name, tmp_path, monkeypatch,
+                                                                 small_inception_weights):
   """The TFDS datasets of articles 004 and 000 cannot be downloaded here: the configs run through
-  the real loop (TFDS source, resize, checkpoints, samples) on `tfds.testing.mock_data` images,
-  with their layer structure kept and every width shrunk to 4."""
+  the real loop (TFDS source, resize, checkpoints, samples, Inception FID against the held-out
+  split) on `tfds.testing.mock_data` images, with their layer structure kept and every width
+  shrunk to 4. The Inception network is the width/16, 75x75 one of random weights (the full one
+  takes the same path: `config.evaluation.inception_weights`)."""
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
 
   config = importlib.import_module(f"configs.{name}").get_config()
@@ -64,10 +72,24 @@ def test_article_configs_train_a_few_steps_on_tfds_mock_data(name, tmp_path):
   config.sample_every_steps = 2
   config.num_sample_images = 4
   config.checkpoint_every_steps = 2
-  config.eval_every_steps = 0
+  config.eval_every_steps = 2
+  config.evaluation.inception_weights, _, _ = small_inception_weights
+  config.evaluation.num_samples = 12
+  config.evaluation.num_reference = 12
+  monkeypatch.setattr(evaluator_lib.inception, "inception_extractor", functools.partial(
+      inception.inception_extractor, channel_divisor=16, input_size=75))
   with tfds.testing.mock_data(num_examples=16):
     state = train.train_and_evaluate(config, str(tmp_path / name))
   assert int(state.step) == 2
+  with open(tmp_path / name / "evaluation" / "step_000002.json") as f:
+    record = json.load(f)
+  held_out = "validation" if name == "wgan_food101" else "test"
+  assert record["reference"]["split"].startswith(held_out)
+  fid = record["metrics"]["fid"]
+  assert fid["extractor"] == "inception_v3_pool3_div16" and np.isfinite(fid["value"])
+  assert fid["value"] > 0
+  scalars = plot_training_curves.read_scalars(str(tmp_path / name))
+  assert list(scalars["eval/fid"][0]) == [2]
   size = config.data.image_size
   grid = np.asarray(Image.open(tmp_path / name / "samples" / "step_000002.png"))
   assert grid.shape[-1] == 3 and grid.shape[0] > 2 * size  # a 2x2 grid of RGB size x size images

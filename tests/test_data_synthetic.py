@@ -7,15 +7,16 @@ from gan_jax import input_pipeline
 from gan_jax.data import synthetic
 from gan_jax.data.settings import DataSettings, Toy2DSettings
 from gan_jax.errors import UserError
+from gan_jax.data import sources
 
 
 @pytest.fixture(scope="module")
 def mnist():
-  return input_pipeline.load_arrays("mnist", "train")
+  return sources.load_arrays("mnist", "train")
 
 
 def test_stacked_mnist_channels_are_real_mnist_digits_and_label_spells_them(mnist):
-  stacked = synthetic.stacked_mnist(seed=7, num_examples=300)
+  stacked = synthetic.stacked_mnist(7, mnist, num_examples=300)
   assert stacked.images.shape == (300, 28, 28, 3) and stacked.images.dtype == np.uint8
   assert stacked.labels.dtype == np.int32 and stacked.num_classes == 1000
   assert 0 <= stacked.labels.min() and stacked.labels.max() <= 999
@@ -28,10 +29,10 @@ def test_stacked_mnist_channels_are_real_mnist_digits_and_label_spells_them(mnis
   assert set((stacked.labels // 100).tolist()) == set(range(10))
 
 
-def test_stacked_mnist_is_a_function_of_the_seed():
-  a = synthetic.stacked_mnist(seed=1, num_examples=50)
-  b = synthetic.stacked_mnist(seed=1, num_examples=50)
-  c = synthetic.stacked_mnist(seed=2, num_examples=50)
+def test_stacked_mnist_is_a_function_of_the_seed(mnist):
+  a = synthetic.stacked_mnist(1, mnist, num_examples=50)
+  b = synthetic.stacked_mnist(1, mnist, num_examples=50)
+  c = synthetic.stacked_mnist(2, mnist, num_examples=50)
   np.testing.assert_array_equal(a.images, b.images)
   assert not np.array_equal(a.labels, c.labels)
 

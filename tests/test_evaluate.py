@@ -13,6 +13,7 @@ import pytest
 from gan_jax import evaluate, input_pipeline, sampling, train
 from gan_jax.errors import UserError
 from gan_jax.evaluation import Evaluator
+from gan_jax.data import sources
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -53,8 +54,8 @@ def test_evaluates_the_newest_checkpoint_of_a_run(tiny_config, tmp_path):
 
 
 def test_cli_on_real_test_images_is_near_the_real_baseline(tmp_path):
-  train_arrays = input_pipeline.load_arrays("fashion_mnist", "train")
-  test_arrays = input_pipeline.load_arrays("fashion_mnist", "test")
+  train_arrays = sources.load_arrays("fashion_mnist", "train")
+  test_arrays = sources.load_arrays("fashion_mnist", "test")
   samples = tmp_path / "real.npz"
   np.savez(samples, images=test_arrays.images[:2000])
   output = tmp_path / "record.json"

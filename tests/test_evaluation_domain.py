@@ -13,6 +13,7 @@ import pytest
 from gan_jax import input_pipeline
 from gan_jax.errors import UserError
 from gan_jax.evaluation import classifier, domain, modes
+from gan_jax.data import sources
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -47,7 +48,7 @@ def test_weights_are_small_and_record_their_accuracy(dataset, min_accuracy):
 
 
 def test_fashion_mnist_test_accuracy_is_the_recorded_one():
-  test = input_pipeline.load_arrays("fashion_mnist", "test")
+  test = sources.load_arrays("fashion_mnist", "test")
   accuracy = float(np.mean(_predict("fashion_mnist", test.images) == test.labels))
   assert accuracy == pytest.approx(domain.load_classifier_params("fashion_mnist")[1][
       "test_accuracy"], abs=1e-9)
@@ -62,7 +63,7 @@ def test_mnist_held_out_accuracy_is_the_recorded_one():
 
 
 def test_stacked_mnist_classifies_each_channel():
-  mnist = input_pipeline.load_arrays("mnist")
+  mnist = sources.load_arrays("mnist")
   stacked, true_modes = modes.make_stacked_mnist(mnist.images, mnist.labels, 300,
                                                  np.random.default_rng(0))
   outputs = domain.stacked_mnist_extractor()(stacked.astype(np.float32) / 255.0)

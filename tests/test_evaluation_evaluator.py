@@ -11,14 +11,15 @@ import pytest
 from gan_jax import input_pipeline
 from gan_jax.errors import UserError
 from gan_jax.evaluation import Evaluator, domain, mixtures, modes
+from gan_jax.data import sources
 
 NUM = 2000
 
 
 @pytest.fixture(scope="module")
 def fashion():
-  train = input_pipeline.load_arrays("fashion_mnist", "train")
-  test = input_pipeline.load_arrays("fashion_mnist", "test")
+  train = sources.load_arrays("fashion_mnist", "train")
+  test = sources.load_arrays("fashion_mnist", "test")
   return train, test
 
 
@@ -99,7 +100,7 @@ def test_generated_samples_in_minus_one_one_and_fixed_latents(fashion, fashion_e
 
 
 def test_stacked_mnist_counts_modes():
-  mnist = input_pipeline.load_arrays("mnist")
+  mnist = sources.load_arrays("mnist")
   evaluator = Evaluator("stacked_mnist", num_samples=30)
   assert evaluator.num_samples == 30
   assert Evaluator("stacked_mnist").num_samples == 26_000
@@ -118,7 +119,7 @@ def test_stacked_mnist_counts_modes():
 
 def test_real_stacked_mnist_covers_nearly_all_modes():
   """5,000 uniform draws of 1,000 modes hit 1000 (1 - e^-5) = 993 of them on average."""
-  mnist = input_pipeline.load_arrays("mnist")
+  mnist = sources.load_arrays("mnist")
   stacked, _ = modes.make_stacked_mnist(mnist.images, mnist.labels, 5000, np.random.default_rng(1))
   result = Evaluator("stacked_mnist", num_samples=5000).evaluate_samples(stacked)
   assert result.scalars["modes_covered"] > 975
@@ -153,6 +154,10 @@ def test_mixtures(name, tmp_path):
     (dict(dataset_name="mnist", reference_images=np.zeros((20, 28, 28, 1), np.uint8),
           extractor="clip"), "extractor='clip' is invalid"),
     (dict(dataset_name="toy2d_ring8", num_samples=1), "num_samples=1 is invalid"),
+    (dict(dataset_name="mnist", reference_images=np.zeros((12, 28, 28, 1), np.uint8),
+          density_coverage_k=12), r"need at least 13: raise the number of reference images"),
+    (dict(dataset_name="mnist", reference_images=np.zeros((12, 28, 28, 1), np.uint8),
+          num_samples=3), "num_samples=3 is too few for precision and recall with k=3"),
 ])
 def test_user_errors(kwargs, message):
   with pytest.raises(UserError, match=message):

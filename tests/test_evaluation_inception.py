@@ -10,20 +10,6 @@ from gan_jax.errors import UserError
 from gan_jax.evaluation import inception
 
 
-def _random_state_dict(shapes, seed=0):
-  rng = np.random.default_rng(seed)
-  state_dict = {}
-  for key, shape in shapes.items():
-    if key.endswith("running_var"):
-      state_dict[key] = rng.uniform(0.5, 1.5, size=shape).astype(np.float32)
-    elif key.endswith("conv.weight"):
-      fan_in = np.prod(shape[1:])
-      state_dict[key] = (rng.normal(size=shape) * np.sqrt(2.0 / fan_in)).astype(np.float32)
-    else:
-      state_dict[key] = (0.1 * rng.normal(size=shape)).astype(np.float32)
-  return state_dict
-
-
 def test_full_network_has_the_fid_inception_parameters():
   """torchvision's inception_v3 has 27,161,264 parameters; without its classifier (fc:
   2,049,000) and auxiliary head (3,326,696) that leaves pytorch-fid's 21,785,568."""
@@ -38,21 +24,8 @@ def test_full_network_has_the_fid_inception_parameters():
   assert shapes["Mixed_7c.branch_pool.conv.weight"] == (192, 2048, 1, 1)
 
 
-@pytest.fixture(scope="module")
-def small_weights(tmp_path_factory):
-  """A width/16 network on 75x75 inputs, random weights saved as the documented .npz, plus
-  the keys a real pytorch-fid state dict carries and the loader ignores."""
-  module = inception.InceptionV3(channel_divisor=16, input_size=75)
-  state_dict = _random_state_dict(inception.state_dict_shapes(module))
-  extras = {"fc.weight": np.zeros((1008, 128), np.float32), "fc.bias": np.zeros(1008, np.float32),
-            "Mixed_5b.branch1x1.bn.num_batches_tracked": np.array(0)}
-  path = tmp_path_factory.mktemp("inception") / "small_inception.npz"
-  np.savez(path, **state_dict, **extras)
-  return str(path), module, state_dict
-
-
-def test_weights_round_trip_through_the_loading_path(small_weights):
-  path, module, state_dict = small_weights
+def test_weights_round_trip_through_the_loading_path(small_inception_weights):
+  path, module, state_dict = small_inception_weights
   variables = inception.load_variables(path, module)
   round_trip = inception.to_state_dict(variables)
   assert sorted(round_trip) == sorted(state_dict)
@@ -60,8 +33,8 @@ def test_weights_round_trip_through_the_loading_path(small_weights):
     np.testing.assert_array_equal(round_trip[key], array)
 
 
-def test_extractor_features(small_weights):
-  path, _, _ = small_weights
+def test_extractor_features(small_inception_weights):
+  path, _, _ = small_inception_weights
   extractor = inception.inception_extractor(path, channel_divisor=16, input_size=75)
   images = jax.random.uniform(jax.random.key(0), (5, 28, 28, 1))
   features = np.asarray(extractor(images, batch_size=2)["features"])  # 3 batches, last padded
@@ -77,8 +50,8 @@ def test_missing_file_is_one_user_error(tmp_path):
     inception.inception_extractor(str(tmp_path / "pt_inception.npz"))
 
 
-def test_wrong_weights_are_refused(small_weights, tmp_path):
-  _, module, state_dict = small_weights
+def test_wrong_weights_are_refused(small_inception_weights, tmp_path):
+  _, module, state_dict = small_inception_weights
   broken = dict(state_dict)
   del broken["Mixed_6a.branch3x3.conv.weight"]
   broken["classifier.weight"] = np.zeros(3, np.float32)
@@ -134,10 +107,11 @@ def _torch_inception_e_max_pool(x, sd):
     (inception.InceptionA(16, pool_features=32), _torch_inception_a),
     (inception.InceptionE(16, max_pool_branch=True), _torch_inception_e_max_pool),
 ])
-def test_blocks_compute_what_pytorch_computes_on_the_same_state_dict(block, reference):
+def test_blocks_compute_what_pytorch_computes_on_the_same_state_dict(block, reference,
+                                                                  random_state_dict):
   torch = pytest.importorskip("torch")
   images = np.random.default_rng(1).normal(size=(2, 7, 7, 12)).astype(np.float32)
-  state_dict = _random_state_dict(inception.state_dict_shapes(block, images), seed=2)
+  state_dict = random_state_dict(inception.state_dict_shapes(block, images), seed=2)
   ours = block.apply(inception.from_state_dict(state_dict, block, images), images)
   with torch.no_grad():
     theirs = reference(torch.from_numpy(images).permute(0, 3, 1, 2),

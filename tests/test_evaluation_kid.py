@@ -31,10 +31,10 @@ def test_one_dimensional_gaussians_analytic_value():
   rng = np.random.default_rng(1)
   x = rng.normal(size=(100_000, 1)).astype(np.float32)
   y = (rng.normal(size=(100_000, 1)) + 1).astype(np.float32)
-  result = kid.kernel_distance(x, y, jax.random.key(0), subset_size=5000, num_subsets=40)
-  # One subset's estimate has a std of ~1.1 here; the mean of 40 about 0.17 (0.8%).
+  result = kid.kernel_distance(x, y, jax.random.key(0), subset_size=2500, num_subsets=40)
+  # One subset's estimate has a std of ~1.6 here; the mean of 40 about 0.25 (1.1%).
   assert result["kid"] == pytest.approx(22.0, rel=0.03)
-  assert result["kid_subset_size"] == 5000 and result["kid_num_subsets"] == 40
+  assert result["kid_subset_size"] == 2500 and result["kid_num_subsets"] == 40
 
 
 def test_same_distribution_is_near_zero_and_noise_is_far():

@@ -31,9 +31,13 @@ def test_hand_counted_case():
 
 
 def test_identical_sets_are_perfect():
+  """Density and coverage count strictly inside a ball (prdc's `<`): each real's ball then holds
+  itself and its k-1 nearest others, so a copy of the real set has density exactly 1, not the
+  (k+1)/k = 1.2 of `<=`."""
   features = np.random.default_rng(0).normal(size=(500, 6)).astype(np.float32)
   result = manifold.precision_recall_density_coverage(manifold.real_manifold(features), features)
   assert result["precision"] == result["recall"] == result["coverage"] == 1.0
+  assert result["density"] == pytest.approx(1.0, abs=1e-6)
 
 
 def test_two_samples_of_one_distribution_score_near_one():

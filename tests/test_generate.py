@@ -106,6 +106,27 @@ def test_evaluate_reads_an_image_array_too(tmp_path):
   assert len(evaluate.load_samples(str(tmp_path / "s.npz"))) == 20
 
 
+# What the base install (setup.cfg's install_requires, no `train` extra) lacks.
+NOT_IN_THE_BASE_INSTALL = ("tensorflow", "tensorflow_datasets", "clu", "ml_collections",
+                           "matplotlib", "tensorboard", "mlxtend")
+
+
+def test_cli_runs_with_only_the_base_install(tiny_run, tmp_path):
+  """The packages of the `train` extra made unimportable, as in a venv of `pip install gan_jax`."""
+  workdir, _ = tiny_run
+  out = tmp_path / "base.npz"
+  code = ("import runpy, sys\n"
+          f"for name in {NOT_IN_THE_BASE_INSTALL!r}:\n"
+          "  sys.modules[name] = None\n"
+          f"sys.argv = ['generate', '--workdir={workdir}', '--num=5', '--out={out}']\n"
+          "runpy.run_module('gan_jax.generate', run_name='__main__')\n")
+  result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                          text=True, timeout=300)
+  assert result.returncode == 0, result.stderr[-3000:]
+  with np.load(out) as samples:
+    assert samples["images"].shape == (5, 28, 28, 1) and samples["images"].dtype == np.uint8
+
+
 def test_png_folder_holds_the_same_samples(tiny_run, tmp_path):
   workdir, _ = tiny_run
   result = generate.run_sample(workdir, str(tmp_path / "pngs") + "/", num=5, seed=3,

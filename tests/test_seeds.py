@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from configs import mlp_fashion_mnist
-from gan_jax import config_validation, sampling, seeds, train
+from gan_jax import config_validation, sampling, seeds, train, workdir
 from gan_jax.errors import UserError
 
 SEED = 3
@@ -136,7 +136,7 @@ def test_num_seeds_cannot_change_on_resume_and_old_runs_read_as_one_seed():
   config = mlp_fashion_mnist.get_config()
   saved = json.loads(config.to_json_best_effort())
   del saved["num_seeds"]  # A config.json written before the field existed.
-  assert config_validation.resume_differences(saved, config) == []
+  assert workdir.resume_differences(saved, config) == []
   config.num_seeds = 2
-  assert config_validation.resume_differences(saved, config) == [
+  assert workdir.resume_differences(saved, config) == [
       "  num_seeds: 1 in the saved run -> 2 now"]

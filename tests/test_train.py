@@ -1,5 +1,6 @@
 """The training loop and main.py: outputs, resume after a kill, and one-line errors."""
 
+import dataclasses
 import glob
 import json
 import os
@@ -14,13 +15,13 @@ import pytest
 from PIL import Image
 
 from gan_jax import input_pipeline, train
+from gan_jax.data import catalog
 from gan_jax.errors import UserError
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CONFIG = os.path.join(REPO, "configs", "default.py")
-TINY_FLAGS = ["--config.batch_size=16", "--config.log_every_steps=2",
-              "--config.sample_every_steps=3", "--config.num_sample_images=16",
-              "--config.eval_every_steps=0"]
+CONFIG = os.path.join(REPO, "configs", "test.py")
+# configs/test.py is `tiny_config`: the subprocesses train the same run.
+TINY_FLAGS = []
 
 
 def _checkpoint_steps(workdir):
@@ -207,7 +208,9 @@ def test_unwritable_workdir(tiny_config, tmp_path):
 
 
 def test_missing_data(tiny_config, tmp_path, monkeypatch):
-  monkeypatch.setitem(input_pipeline.DEBIAN_IDX_DIRS, "fashion_mnist", str(tmp_path / "none"))
+  entry = catalog.get("fashion_mnist")
+  monkeypatch.setitem(catalog.DATASETS, "fashion_mnist",
+                      dataclasses.replace(entry, debian_idx_dir=str(tmp_path / "none")))
   tiny_config.data.data_dir = str(tmp_path)
   with pytest.raises(UserError, match="No data found for dataset 'fashion_mnist'"):
     train.train_and_evaluate(tiny_config, str(tmp_path / "run"))
@@ -215,6 +218,7 @@ def test_missing_data(tiny_config, tmp_path, monkeypatch):
 
 def test_resume_with_a_different_config_is_refused_with_the_differences(tiny_config, tmp_path):
   workdir = str(tmp_path / "run")
+  tiny_config.model.generator_features = (256, 512, 1024)  # The article's, named below.
   tiny_config.num_train_steps = 3
   train.train_and_evaluate(tiny_config, workdir)
   tiny_config.num_train_steps = 6  # May change on resume.
@@ -233,6 +237,7 @@ def test_resume_with_a_different_config_is_refused_with_the_differences(tiny_con
 
 def test_checkpoint_of_another_architecture_lists_the_mismatched_shapes(tiny_config, tmp_path):
   workdir = str(tmp_path / "run")
+  tiny_config.model.generator_features = (256, 512, 1024)  # The article's, named below.
   tiny_config.num_train_steps = 3
   train.train_and_evaluate(tiny_config, workdir)
   os.remove(os.path.join(workdir, "config.json"))  # E.g. checkpoints copied without their config.

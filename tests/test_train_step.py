@@ -12,7 +12,8 @@ import pytest
 from configs import dcgan64, dcgan_fashion_mnist, dcgan_mnist, dcgan_rps, mlp_fashion_mnist
 from configs import stacked_mnist, wgan_fashion_mnist, wgan_food101
 from gan_jax import constraints, data_parallel, losses, train, train_state
-from gan_jax import train_step
+from gan_jax import objectives, train_step
+from gan_jax.train_step import StepOptions
 from gan_jax.models import mlp, registry
 
 
@@ -75,8 +76,8 @@ def test_discriminator_learns_on_a_fixed_batch(fashion_mnist):
 @pytest.mark.parametrize("generator_loss", ["non_saturating", "minimax"])
 def test_several_discriminator_steps_use_their_own_real_batches(fashion_mnist, generator_loss):
   state = _state()
-  step = jax.jit(functools.partial(train_step.train_step, n_discriminator_steps=3,
-                                   generator_loss=generator_loss))
+  options = StepOptions(n_discriminator_steps=3, generator_loss=generator_loss)
+  step = jax.jit(functools.partial(train_step.train_step, options=options))
   new_state, metrics = step(state, _real_batch(fashion_mnist, 3 * 16), jax.random.key(2))
   _assert_finite(new_state)
   # Adam's count: three discriminator updates, one generator update.
@@ -178,7 +179,8 @@ def _run_on(devices, step_fn, state, num_steps, batch_size, check=None, batch_fn
 def test_critic_weights_stay_in_the_box_after_every_step_on_one_and_two_devices():
   """WGAN with weight clipping: 8 steps x 5 critic updates, the bound checked after each step."""
   c = 0.01
-  step_fn = functools.partial(train_step.train_step, loss="wasserstein", n_discriminator_steps=5)
+  step_fn = functools.partial(train_step.train_step,
+                              options=StepOptions(loss="wasserstein", n_discriminator_steps=5))
   at_bound = []
 
   def check(state):
@@ -213,8 +215,8 @@ def test_dcgan_with_batch_norm_two_devices_equal_one_device():
 
 def test_wgan_gp_two_devices_equal_one_device():
   """Per-example gradient norms on each device's shard, then the mean over devices."""
-  step_fn = functools.partial(train_step.train_step, loss="wasserstein",
-                              gradient_penalty_weight=10.0, n_discriminator_steps=2)
+  step_fn = functools.partial(train_step.train_step, options=StepOptions(loss="wasserstein",
+                              gradient_penalty_weight=10.0, n_discriminator_steps=2))
   state = _tiny_dcgan(tx=optax.sgd(0.01))
   results = [_run_on(devices, step_fn, state, 3, 2 * 8)
              for devices in (jax.devices()[:1], jax.devices()[:2])]
@@ -226,7 +228,7 @@ def test_wgan_gp_two_devices_equal_one_device():
 
 @pytest.mark.parametrize("loss", losses.LOSSES)
 def test_every_loss_takes_a_finite_step(loss):
-  step = jax.jit(functools.partial(train_step.train_step, loss=loss))
+  step = jax.jit(functools.partial(train_step.train_step, options=StepOptions(loss=loss)))
   state, metrics = step(_tiny_dcgan(), _synthetic_batch(8), jax.random.key(0))
   _assert_finite(state)
   _assert_finite(metrics)
@@ -255,7 +257,8 @@ def test_spectral_norm_vectors_are_carried_by_the_state():
 def test_gradient_penalty_refuses_a_batch_norm_critic():
   with pytest.raises(ValueError, match="without BatchNorm"):
     train_step.train_step(_tiny_dcgan(discriminator_batch_norm=True), _synthetic_batch(8),
-                          jax.random.key(0), loss="wasserstein", gradient_penalty_weight=10.0)
+                          jax.random.key(0),
+                          StepOptions(loss="wasserstein", gradient_penalty_weight=10.0))
 
 
 def _shrunk(config, width=4):
@@ -294,11 +297,9 @@ def test_one_step_of_each_config_is_finite(name):
   module, image_shape = CONFIGS[name]
   config = _shrunk(module.get_config())
   assert config.data.get("image_size") in (None, image_shape[0])
-  state = train.build_state(config, image_shape, jax.random.key(0))
-  step = jax.jit(functools.partial(
-      train_step.train_step, loss=config.loss, generator_loss=config.generator_loss,
-      gradient_penalty_weight=config.gradient_penalty_weight,
-      n_discriminator_steps=config.n_discriminator_steps))
+  state = train_state.state_from_config(config, image_shape, jax.random.key(0))
+  step = jax.jit(functools.partial(train_step.train_step,
+                                   options=StepOptions.from_config(config)))
   low, high = config.data.value_range
   batch = {"image": jax.random.uniform(
       jax.random.key(1), (config.batch_size * config.n_discriminator_steps, *image_shape),
@@ -318,8 +319,8 @@ def test_batch_norm_critic_sees_generated_images_as_a_batch_of_their_own():
   state = _tiny_dcgan(discriminator_batch_norm=True)
   real = _synthetic_batch(8)["image"]
   rng = jax.random.key(4)
-  _, metrics = jax.jit(functools.partial(train_step.discriminator_update, loss="wasserstein"))(
-      state, real, rng)
+  _, metrics = jax.jit(functools.partial(train_step.discriminator_update,
+                                         options=StepOptions(loss="wasserstein")))(state, real, rng)
   # The same generated batch, rebuilt from the update's key, through D alone in training mode.
   latent_rng, _ = jax.random.split(rng)
   z = train_step.sample_latents(latent_rng, 8, state.latent_dim)
@@ -433,7 +434,8 @@ def test_donated_state_is_deleted_by_the_parallel_step():
 
 
 def test_shared_generator_forward_two_devices_equal_one_device_and_differ_from_two_forwards():
-  step_fn = functools.partial(train_step.train_step, update_order="shared_forward")
+  step_fn = functools.partial(train_step.train_step,
+                              options=StepOptions(update_order="shared_forward"))
   state = _tiny_state("mlp", "float32", tx=optax.sgd(0.1))
   (state_1, metrics_1), (state_2, metrics_2) = (
       _run_on(devices, step_fn, state, 1, 16) for devices in (jax.devices()[:1], jax.devices()[:2]))
@@ -444,8 +446,7 @@ def test_shared_generator_forward_two_devices_equal_one_device_and_differ_from_t
   assert not np.allclose(separate.generator.params["Dense_0"]["kernel"],
                          state_1.generator.params["Dense_0"]["kernel"])
   with pytest.raises(ValueError, match="n_discriminator_steps=1"):
-    train_step.train_step(state, _synthetic_batch(16), jax.random.key(0),
-                          update_order="shared_forward", n_discriminator_steps=2)
+    StepOptions(update_order="shared_forward", n_discriminator_steps=2)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -521,7 +522,8 @@ def test_shared_generator_forward_with_labels_ema_or_packing(variant):
   pack = 2 if variant == "pack" else 1
   state = (_tiny_mlp_state(NUM_CLASSES, ema_decay=0.5, tx=optax.sgd(0.1)) if pack == 1 else
            _tiny_mlp_state(tx=optax.sgd(0.1), pack=pack))
-  step_fn = functools.partial(train_step.train_step, update_order="shared_forward", pack=pack)
+  step_fn = functools.partial(train_step.train_step,
+                              options=StepOptions(update_order="shared_forward", pack=pack))
   (state_1, metrics_1), (state_2, metrics_2) = (
       _run_labelled(devices, step_fn, state) for devices in (jax.devices()[:1], jax.devices()[:2]))
   _assert_finite((state_1, metrics_1))
@@ -586,7 +588,7 @@ def test_simultaneous_updates_equal_a_hand_written_reference():
   real = _points_batch(8)["image"]
   rng = jax.random.key(4)
   new_state, metrics = jax.jit(functools.partial(
-      train_step.simultaneous_updates, pack=2))(state, real, rng)
+      train_step.simultaneous_updates, options=StepOptions(pack=2)))(state, real, rng)
 
   # The reference: the same latents, each loss differentiated on its own.
   latent_rng, _ = jax.random.split(rng)
@@ -627,8 +629,8 @@ def test_generator_groups_are_separate_batch_norm_batches():
   moving statistics take the mean of the slots' updates."""
   state = _tiny_points_state()
   z = jax.random.normal(jax.random.key(1), (12, 2))
-  images, stats = train_step._generate(state.generator, state.generator.variables(), z,
-                                       rng=jax.random.key(0), axis_name=None, groups=3)
+  images, stats = objectives.generate(state.generator, state.generator.variables(), z,
+                                      jax.random.key(0), StepOptions(generator_groups=3))
   slot_outputs = []
   slot_stats = []
   for j in range(3):
@@ -640,8 +642,8 @@ def test_generator_groups_are_separate_batch_norm_batches():
     np.testing.assert_allclose(np.asarray(images[j::3]), np.asarray(slot_outputs[j]), atol=1e-6)
   mean_stats = jax.tree_util.tree_map(lambda *xs: sum(xs) / 3, *slot_stats)
   _assert_states_close(stats, mean_stats, 1e-6)
-  whole, _ = train_step._generate(state.generator, state.generator.variables(), z,
-                                  rng=jax.random.key(0), axis_name=None)
+  whole, _ = objectives.generate(state.generator, state.generator.variables(), z,
+                                 jax.random.key(0), StepOptions())
   assert not np.allclose(np.asarray(whole), np.asarray(images))
 
 
@@ -649,8 +651,8 @@ def test_generator_groups_are_separate_batch_norm_batches():
 def test_paper_packing_two_devices_equal_one_device(update_order):
   """PacGAN's batch: 2 x 8 rows make 8 packed inputs of D, G runs once per slot; 2 devices
   compute what 1 device does."""
-  step_fn = functools.partial(train_step.train_step, pack=2, generator_groups=2,
-                              update_order=update_order)
+  step_fn = functools.partial(train_step.train_step, options=StepOptions(pack=2, generator_groups=2,
+                              update_order=update_order))
   state = _tiny_points_state(pack=2)
   (state_1, metrics_1), (state_2, metrics_2) = (
       _run_on(devices, step_fn, state, 3, 16, batch_fn=_points_batch)

@@ -5,6 +5,8 @@ from typing import Optional
 
 import numpy as np
 
+from gan_jax.errors import UserError
+
 
 @dataclasses.dataclass(frozen=True)
 class ArrayDataset:
@@ -38,8 +40,6 @@ def stack_examples(dataset, num_examples, describe, fix, chunk=256):
   Returns:
     (images, labels, indices), trimmed to the elements present; indices says which they were.
   """
-  from gan_jax.errors import UserError  # pylint: disable=g-import-not-at-top
-
   with_index = len(dataset.element_spec) == 3
   if not with_index:
     dataset = dataset.enumerate()

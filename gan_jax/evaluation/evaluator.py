@@ -5,12 +5,12 @@ when the evaluator is built; each `evaluate` call then generates `num_samples` s
 same latent seeds and computes the metrics on device. What each number was computed from (sample
 count, reference split and size, feature extractor) is recorded next to it.
 
-Per dataset:
-  mnist, fashion_mnist  FD (or FID), KID, precision, recall, density, coverage on the extractor's
-                        features; class coverage from the domain classifier; class histogram.
-  stacked_mnist         modes covered of 1,000 and KL to uniform (26,000 samples); histogram.
-  toy2d_ring8/grid25    modes captured, high-quality fraction (2,500 samples); scatter plot.
-  anything else         FID, KID, precision, recall, density, coverage with Inception weights.
+What each dataset gets is its catalog entry's `evaluation` (`gan_jax.data.catalog`):
+  classifier     FD (or FID), KID, precision, recall, density, coverage on the extractor's
+                 features; class coverage from the domain classifier; class histogram.
+  stacked_modes  modes covered of 1,000 and KL to uniform (26,000 samples); histogram.
+  mixture        modes captured, high-quality fraction, reverse KL (2,500 points); scatter plot.
+  inception      FID, KID, precision, recall, density, coverage with Inception weights.
 """
 
 import dataclasses
@@ -25,21 +25,11 @@ import jax.numpy as jnp
 import numpy as np
 
 from gan_jax import images as images_lib
+from gan_jax.data import catalog
 from gan_jax.errors import UserError
 from gan_jax.evaluation import domain, frechet, inception, kid, manifold, mixtures
 from gan_jax.evaluation import modes, plots
 
-CLASS_NAMES = {
-    "mnist": [str(d) for d in range(10)],
-    "fashion_mnist": ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
-                      "Sneaker", "Bag", "Ankle boot"],
-}
-DEFAULT_NUM_SAMPLES = {
-    "stacked_mnist": modes.STACKED_MNIST_NUM_SAMPLES,
-    "toy2d_ring8": mixtures.NUM_SAMPLES,
-    "toy2d_grid25": mixtures.NUM_SAMPLES,
-    "toy2d": mixtures.NUM_SAMPLES,
-}
 EXTRACTORS = ("classifier", "inception")
 
 
@@ -88,7 +78,7 @@ class Evaluator:
       evaluator = Evaluator("fashion_mnist", test_images, num_samples=10_000,
                             value_range=(0.0, 1.0), reference_split="test")
       result = evaluator.evaluate(
-          lambda rng, n: train.generate(state, jax.random.normal(rng, (n, state.latent_dim))))
+          lambda rng, n: train_state.generate(state, jax.random.normal(rng, (n, state.latent_dim))))
       writer.write_scalars(step, {f"eval/{k}": v for k, v in result.scalars.items()})
       writer.write_images(step, {f"eval/{k}": v[None] for k, v in result.images.items()})
       result.save(os.path.join(workdir, "evaluation", f"step_{step:06d}.json"))
@@ -102,13 +92,14 @@ class Evaluator:
     """Builds the evaluator and computes everything about the reference set.
 
     Args:
-      dataset_name: "mnist", "fashion_mnist", "stacked_mnist", "toy2d_ring8", "toy2d_grid25",
-        or any other name with extractor="inception".
+      dataset_name: a name of `gan_jax.data.catalog` (its entry says how the samples are
+        evaluated: classifier, Stacked MNIST modes, 2-D mixture) or any other name with
+        extractor="inception".
       reference_images: real images [N, H, W, C], uint8 (taken as [0, 255]) or float in
         `value_range`; not needed for the 2-D mixtures (their centres are known) nor for
         Stacked MNIST (its target is the uniform distribution over 1,000 modes).
-      num_samples: samples generated per evaluation; default 10,000 (26,000 for Stacked MNIST,
-        2,500 for the 2-D mixtures, as in the papers).
+      num_samples: samples generated per evaluation; default the catalog's (10,000; 26,000
+        for Stacked MNIST, 2,500 for the 2-D mixtures, as in the papers).
       value_range: (low, high) of float images, reference and generated.
       reference_split: name of the reference set, recorded with every metric.
       extractor: "classifier" (the shipped domain classifier: "fd") or "inception" (FID).
@@ -120,14 +111,16 @@ class Evaluator:
       density_coverage_k: k of density and coverage (Naeem et al. 2020: 5).
       seed: fixes the generator's latents and the KID subsets, so evaluations of one run at
         different steps see the same noise.
-      mixture: for dataset_name "toy2d", the `mixtures.Mixture` the run trained on
-        (`mixtures.from_data_config(config.data)`).
+      mixture: for a 2-D points dataset, the `mixtures.Mixture` the run trained on
+        (`mixtures.from_data_config(config.data)`); default the catalog entry's fixed mixture.
     """
     self.dataset_name = dataset_name
-    self.num_samples = int(num_samples or DEFAULT_NUM_SAMPLES.get(dataset_name, 10_000))
+    entry = catalog.get(dataset_name)
+    self.num_samples = int(num_samples or entry.num_eval_samples)
     self.value_range = tuple(value_range)
     self.reference_split = reference_split
-    self.batch_size = batch_size
+    # Never generate more than is evaluated (a 12-sample check of a 300x300 model).
+    self.batch_size = min(batch_size, self.num_samples)
     self.kid_subset_size = kid_subset_size
     self.kid_num_subsets = kid_num_subsets
     self.precision_recall_k = precision_recall_k
@@ -138,19 +131,18 @@ class Evaluator:
     if extractor not in EXTRACTORS:
       raise UserError(f"extractor={extractor!r} is invalid: choose one of {EXTRACTORS}.")
 
-    self.mixture = mixture if mixture is not None else mixtures.MIXTURES.get(dataset_name)
-    if dataset_name == "toy2d" and self.mixture is None:
-      raise UserError("Evaluating 'toy2d' needs its mixture (the run's config.data.toy2d).")
+    self.class_names = entry.class_names
+    self.kind = entry.evaluation
+    self.mixture = mixture if mixture is not None else mixtures.of_catalog(entry)
+    if self.kind == "mixture" and self.mixture is None:
+      raise UserError(f"Evaluating {dataset_name!r} needs its mixture (the run's "
+                      "config.data.toy2d).")
     self.extractor = None  # Features for FD, KID and the manifold metrics.
     self.classifier = None  # Predicted classes for class coverage.
-    if self.mixture is not None:
-      self.kind = "mixture"
-    elif dataset_name == "stacked_mnist":
-      self.kind = "stacked_mnist"
+    if self.kind == "stacked_modes":
       self.classifier = domain.stacked_mnist_extractor()
-    else:
-      self.kind = "images"
-      if dataset_name in domain.DATASETS:
+    elif self.kind in ("classifier", "inception"):
+      if self.kind == "classifier":
         self.classifier = domain.classifier_extractor(dataset_name)
       if extractor == "inception":
         self.extractor = inception.inception_extractor(inception_weights)
@@ -159,8 +151,8 @@ class Evaluator:
       else:
         raise UserError(
             f"There is no domain classifier for dataset {dataset_name!r} (only for "
-            f"{domain.DATASETS}); evaluate it with extractor='inception' and an Inception "
-            "weights file.")
+            f"{catalog.classifier_datasets()}); evaluate it with extractor='inception' and an "
+            "Inception weights file (config.evaluation.inception_weights).")
       if reference_images is None:
         raise UserError(f"Evaluating {dataset_name!r} needs real reference images.")
     self.num_reference = 0 if reference_images is None else len(reference_images)
@@ -174,12 +166,17 @@ class Evaluator:
     self.reference_manifold = None
     self.reference_features = None
     self.reference_seconds = 0.0
-    if self.kind != "images":
+    if self.extractor is None:
       return
     start = time.time()
-    if self.num_reference < 2 * self.precision_recall_k + 1:
-      raise UserError(f"The reference set has {self.num_reference} images; the metrics need at "
-                      f"least {2 * self.precision_recall_k + 1}.")
+    needed = max(2 * self.precision_recall_k + 1, self.density_coverage_k + 1)
+    if self.num_reference < needed:
+      raise UserError(f"The reference set has {self.num_reference} images; the metrics (k="
+                      f"{self.precision_recall_k} and {self.density_coverage_k}) need at least "
+                      f"{needed}: raise the number of reference images or lower k.")
+    if self.num_samples < self.precision_recall_k + 1:
+      raise UserError(f"num_samples={self.num_samples} is too few for precision and recall with "
+                      f"k={self.precision_recall_k}: use at least {self.precision_recall_k + 1}.")
     reference_images = np.asarray(reference_images)
     outputs = self._network_outputs(
         reference_images[i:i + self.batch_size]
@@ -263,7 +260,7 @@ class Evaluator:
       outputs = self._network_outputs(batches)
       record["num_samples"] = len(outputs["classes"] if outputs["features"] is None else
                                   outputs["features"])
-      if self.kind == "stacked_mnist":
+      if self.kind == "stacked_modes":
         self._evaluate_stacked_mnist(outputs["classes"], record, scalars, images)
       else:
         self._evaluate_images(outputs, record, scalars, images)
@@ -314,7 +311,7 @@ class Evaluator:
       scalars["class_kl_uniform"] = coverage["kl_uniform"]
       scalars["class_kl_reference"] = coverage["kl_reference"]
       images["class_histogram"] = plots.class_histogram_image(
-          coverage["histogram"], self.reference_histogram, CLASS_NAMES.get(self.dataset_name),
+          coverage["histogram"], self.reference_histogram, self.class_names,
           title=f"{self.dataset_name}: {coverage['classes_covered']} classes >= 1% of "
                 f"{num_samples} samples")
 
@@ -323,7 +320,7 @@ class Evaluator:
     coverage = modes.stacked_mnist_coverage(channel_digits)
     record["extractor"] = {"name": self.classifier.name, "info": self.classifier.info}
     record["metrics"]["stacked_mnist_modes"] = {
-        **coverage, "num_modes": modes.STACKED_MNIST_MODES, "kl_units": "nats",
+        **coverage, "num_modes": self.classifier.num_classes, "kl_units": "nats",
         **self._provenance(self.classifier, num_samples), "reference_split": "uniform"}
     scalars["modes_covered"] = float(coverage["modes_covered"])
     scalars["modes_kl_uniform"] = coverage["kl_uniform"]

@@ -7,7 +7,9 @@ References:
   coverage; k = 5).
 
 Each real feature x_i owns a ball of radius NND_k(x_i), its distance to its k-th nearest other
-real feature (likewise for the fake features y_j). With "in a ball" meaning distance <= radius:
+real feature (likewise for the fake features y_j). "In a ball" means distance <= radius for
+precision and recall (Kynkäänniemi et al.'s code) and distance < radius for density and coverage
+(Naeem et al.'s prdc), so that a fake set equal to the real one scores density 1 and coverage 1:
   precision = fraction of fakes inside at least one real ball,
   recall    = fraction of reals inside at least one fake ball,
   density   = (1 / kM) sum_j #{real balls containing y_j}   (k = 5; 1 on average for P = Q),
@@ -63,25 +65,29 @@ def knn_squared_radii(features, ks, block_size=1000):
 
 
 @functools.partial(jax.jit, static_argnames=("block_size",))
-def _fake_side(real, real_radii_pr, real_radii_dc, fake, block_size):
-  """Per fake: inside any real k=3 ball (precision); number of real k=5 balls (density)."""
+def _fake_side(real, real_radii_pr, fake, block_size):
+  """Per fake: inside any real k=3 ball (precision)."""
 
   def block(rows):
-    distances = squared_distances(rows, real)
-    return (jnp.any(distances <= real_radii_pr[None, :], axis=1),
-            jnp.sum(distances <= real_radii_dc[None, :], axis=1))
+    return jnp.any(squared_distances(rows, real) <= real_radii_pr[None, :], axis=1)
 
   return _map_blocks(block, (fake,), block_size)
 
 
 @functools.partial(jax.jit, static_argnames=("block_size",))
 def _real_side(real, real_radii_dc, fake, fake_radii_pr, block_size):
-  """Per real: inside any fake k=3 ball (recall); nearest fake inside its own k=5 ball (coverage)."""
+  """Per real: inside any fake k=3 ball (recall); fakes inside its own k=5 ball (density, whose
+  sum over fakes of balls equals this sum over balls of fakes) and whether any is (coverage).
+
+  Density is counted from the real side so that its distances are computed exactly as the
+  radii were: a fake equal to a real then sits at the same distances, bit for bit.
+  """
 
   def block(rows, radii):
     distances = squared_distances(rows, fake)
+    inside = distances < radii[:, None]
     return (jnp.any(distances <= fake_radii_pr[None, :], axis=1),
-            jnp.min(distances, axis=1) <= radii)
+            jnp.sum(inside, axis=1), jnp.any(inside, axis=1))
 
   return _map_blocks(block, (real, real_radii_dc), block_size)
 
@@ -103,13 +109,15 @@ def precision_recall_density_coverage(real_manifold_, fake_features, precision_r
   real, real_radii_pr, real_radii_dc = real_manifold_
   fake = jnp.asarray(fake_features, jnp.float32)
   fake_radii_pr = knn_squared_radii(fake, (precision_recall_k,), block_size)[0]
-  in_real_manifold, num_balls = _fake_side(real, real_radii_pr, real_radii_dc, fake, block_size)
-  in_fake_manifold, covered = _real_side(real, real_radii_dc, fake, fake_radii_pr, block_size)
-  in_real_manifold, num_balls, in_fake_manifold, covered = jax.device_get(
-      (in_real_manifold, num_balls, in_fake_manifold, covered))
+  in_real_manifold = _fake_side(real, real_radii_pr, fake, block_size)
+  in_fake_manifold, fakes_in_ball, covered = _real_side(real, real_radii_dc, fake, fake_radii_pr,
+                                                        block_size)
+  in_real_manifold, in_fake_manifold, fakes_in_ball, covered = jax.device_get(
+      (in_real_manifold, in_fake_manifold, fakes_in_ball, covered))
   return {
       "precision": float(np.mean(in_real_manifold)),
       "recall": float(np.mean(in_fake_manifold)),
-      "density": float(np.sum(num_balls, dtype=np.int64)) / (density_coverage_k * len(num_balls)),
+      "density": float(np.sum(fakes_in_ball, dtype=np.int64)) / (
+          density_coverage_k * len(in_real_manifold)),
       "coverage": float(np.mean(covered)),
   }

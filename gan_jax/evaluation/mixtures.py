@@ -13,15 +13,14 @@ lines 155-175: it counts high-quality samples per nearest mode and logs that ent
 """
 
 import dataclasses
-import itertools
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from gan_jax.data import catalog, settings
 from gan_jax.evaluation import modes
 
-NUM_SAMPLES = 2_500
 HIGH_QUALITY_STDS = 3.0
 
 
@@ -45,27 +44,29 @@ class Mixture:
     return jnp.asarray(self.centres, jnp.float32)[modes] + noise
 
 
-def ring(num_modes=8, radius=1.0, std=0.01):
-  angles = 2.0 * np.pi * np.arange(num_modes) / num_modes
-  centres = radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
-  return Mixture(f"ring{num_modes}", centres, std)
-
-
-def grid(num_per_side=5, spacing=2.0, std=0.05):
-  coordinates = spacing * (np.arange(num_per_side) - (num_per_side - 1) / 2.0)
-  centres = np.array(list(itertools.product(coordinates, coordinates)))
-  return Mixture(f"grid{num_per_side * num_per_side}", centres, std)
-
-
-MIXTURES = {"toy2d_ring8": ring(), "toy2d_grid25": grid()}
+def from_toy2d(toy2d, name=None):
+  """The `Mixture` of a `Toy2DSettings` (the layouts' geometry is `Toy2DSettings.resolved`)."""
+  centres, std = toy2d.resolved()
+  return Mixture(name or f"toy2d {len(centres)} modes", np.asarray(centres, np.float64), std)
 
 
 def from_data_config(data_config):
   """The mixture a run trains on (`config.data.toy2d`), so its samples are judged against it."""
-  from gan_jax.data import settings  # pylint: disable=g-import-not-at-top
-  toy2d = settings.DataSettings.from_config(data_config).toy2d
-  centres, std = toy2d.resolved()
-  return Mixture(f"toy2d {len(centres)} modes", np.asarray(centres, np.float64), std)
+  return from_toy2d(settings.DataSettings.from_config(data_config).toy2d)
+
+
+def of_catalog(entry):
+  """The fixed mixture of a catalog entry (the tables' ring and grid), or None."""
+  if entry.mixture is None:
+    return None
+  layout, num_modes, radius, std = entry.mixture
+  return from_toy2d(settings.Toy2DSettings(layout=layout, num_modes=num_modes, radius=radius,
+                                           std=std), name=f"{layout}{num_modes}")
+
+
+# The fixed benchmark mixtures by dataset name ("toy2d_ring8", "toy2d_grid25").
+MIXTURES = {entry.name: of_catalog(entry) for entry in catalog.DATASETS.values()
+            if entry.mixture is not None}
 
 
 def mode_statistics(samples, mixture):

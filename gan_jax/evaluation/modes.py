@@ -16,8 +16,11 @@ uniform over 1,000).
 
 import numpy as np
 
-STACKED_MNIST_MODES = 1000
-STACKED_MNIST_NUM_SAMPLES = 26_000
+from gan_jax.data import catalog
+
+_STACKED_MNIST = catalog.get(catalog.STACKED_MNIST_SOURCE)
+STACKED_MNIST_MODES = _STACKED_MNIST.num_classes
+STACKED_MNIST_NUM_SAMPLES = _STACKED_MNIST.num_eval_samples
 
 
 def histogram(labels, num_classes):

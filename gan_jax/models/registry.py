@@ -4,7 +4,7 @@ import math
 
 import jax.numpy as jnp
 
-from gan_jax.errors import UserError
+from gan_jax.errors import UserError, is_int, is_number, positive_int, require
 from gan_jax.models import dcgan, mlp
 
 
@@ -17,25 +17,24 @@ def _per_layer(value):
 
 
 def _create_mlp(model_config, image_shape, dtype):
-  # .get: configs written before these fields existed keep the article's choices.
   generator = mlp.MLPGenerator(
       image_shape=tuple(image_shape),
       hidden_features=tuple(model_config.generator_features),
       leaky_relu_slope=model_config.leaky_relu_slope,
-      activation=model_config.get("generator_activation", "leaky_relu"),
-      output_activation=model_config.get("generator_output_activation", "sigmoid"),
+      activation=model_config.generator_activation,
+      output_activation=model_config.generator_output_activation,
       batch_norm_momentum=model_config.batch_norm_momentum,
       batch_norm_epsilon=model_config.batch_norm_epsilon,
-      batch_norm_after_activation=model_config.get("batch_norm_after_activation", True),
-      hidden_bias=model_config.get("generator_hidden_bias", True),
-      init_std=model_config.get("init_std"),
+      batch_norm_after_activation=model_config.batch_norm_after_activation,
+      hidden_bias=model_config.generator_hidden_bias,
+      init_std=model_config.init_std,
       dtype=dtype,
   )
   discriminator = mlp.MLPDiscriminator(
       hidden_features=tuple(model_config.discriminator_features),
       leaky_relu_slope=model_config.leaky_relu_slope,
-      maxout_pieces=model_config.get("discriminator_maxout_pieces", 1),
-      init_std=model_config.get("init_std"),
+      maxout_pieces=model_config.discriminator_maxout_pieces,
+      init_std=model_config.init_std,
       dtype=dtype,
   )
   return generator, discriminator
@@ -83,7 +82,7 @@ def _create_dcgan(model_config, image_shape, dtype):
       extra_convs=model_config.generator_extra_convs,
       activation=model_config.generator_activation,
       batch_norm_after_activation=model_config.batch_norm_after_activation,
-      upsampling=model_config.get("upsampling", "auto"),
+      upsampling=model_config.upsampling,
       **shared,
   )
   pool_sizes = model_config.discriminator_pool_sizes
@@ -120,7 +119,7 @@ def output_range(model_config):
   """(low, high) of the generator's outputs, or None when they are unbounded (linear)."""
   if model_config.name == "dcgan":
     return _ACTIVATION_RANGES["tanh"]
-  return _ACTIVATION_RANGES[model_config.get("generator_output_activation", "sigmoid")]
+  return _ACTIVATION_RANGES[model_config.generator_output_activation]
 
 
 def create_models(model_config, image_shape, num_classes=0, dtype="float32"):
@@ -137,3 +136,83 @@ def create_models(model_config, image_shape, num_classes=0, dtype="float32"):
     generator = generator.clone(num_classes=num_classes)
     discriminator = discriminator.clone(num_classes=num_classes)
   return generator, discriminator
+
+
+def _tuple_of_positive_ints(value, field, allow_empty=True):
+  require(isinstance(value, (tuple, list)) and all(is_int(v) and v > 0 for v in value)
+          and (allow_empty or len(value) > 0), field, value,
+          "it must be a tuple of positive integers" if allow_empty or value else
+          "it needs at least one width")
+
+
+def _validate_mlp(model):
+  require(model.generator_activation in mlp.ACTIVATIONS, "model.generator_activation",
+          model.generator_activation, f"choose one of {mlp.ACTIVATIONS}")
+  require(model.generator_output_activation in mlp.OUTPUT_ACTIVATIONS,
+          "model.generator_output_activation", model.generator_output_activation,
+          f"choose one of {tuple(mlp.OUTPUT_ACTIVATIONS)}")
+  pieces = model.discriminator_maxout_pieces
+  require(is_int(pieces) and pieces >= 1, "model.discriminator_maxout_pieces", pieces,
+          "it must be an integer >= 1 (1 = Dense + LeakyReLU)")
+  for field in ("batch_norm_after_activation", "generator_hidden_bias"):
+    require(isinstance(model[field], bool), f"model.{field}", model[field],
+            "it must be True or False")
+  require(model.init_std is None or (is_number(model.init_std) and model.init_std > 0),
+          "model.init_std", model.init_std,
+          "it must be a positive number (PacGAN: 0.02) or None (LeCun normal)")
+
+
+def _validate_dcgan(config):
+  model = config.model
+  for field in ("generator_features", "discriminator_features"):
+    _tuple_of_positive_ints(model[field], f"model.{field}", allow_empty=False)
+  _tuple_of_positive_ints(model.discriminator_hidden_features,
+                          "model.discriminator_hidden_features")
+  require(model.generator_activation in dcgan.ACTIVATIONS, "model.generator_activation",
+          model.generator_activation, f"choose one of {dcgan.ACTIVATIONS}")
+  require(model.upsampling in dcgan.UPSAMPLING, "model.upsampling", model.upsampling,
+          f"choose one of {dcgan.UPSAMPLING}")
+  require(is_number(model.dropout_rate) and 0 <= model.dropout_rate < 1, "model.dropout_rate",
+          model.dropout_rate, "it must be in [0, 1)")
+  require(model.init_std is None or (is_number(model.init_std) and model.init_std > 0),
+          "model.init_std", model.init_std,
+          "it must be a positive number (Radford: 0.02) or None (LeCun normal)")
+  image_size = config.data.get("image_size")
+  if isinstance(image_size, int):
+    # The layer lists against the image size, before any data loads (native sizes are checked
+    # when the models are built).
+    check_dcgan_shapes(model, (image_size, image_size))
+
+
+def validate(config, points):
+  """The `config.model` and `config.dtype` checks; `points`: the data are 2-D points."""
+  model = config.model
+  require(model.name in MODELS, "model.name", model.name, f"choose one of {tuple(MODELS)}")
+  positive_int(config, "model.latent_dim")
+  for field in ("generator_features", "discriminator_features"):
+    if model.get(field) is not None:
+      _tuple_of_positive_ints(model[field], f"model.{field}")
+  slope = model.get("leaky_relu_slope")
+  require(slope is None or (is_number(slope) and 0 <= slope < 1), "model.leaky_relu_slope",
+          slope, "it must be in [0, 1)")
+  momentum = model.get("batch_norm_momentum")
+  require(momentum is None or (is_number(momentum) and 0 <= momentum < 1),
+          "model.batch_norm_momentum", momentum,
+          "it must be in [0, 1) (the weight of the old moving average)")
+  epsilon = model.get("batch_norm_epsilon")
+  require(epsilon is None or (is_number(epsilon) and epsilon > 0), "model.batch_norm_epsilon",
+          epsilon, "it must be a positive number")
+  if model.name == "mlp":
+    _validate_mlp(model)
+  else:
+    _validate_dcgan(config)
+  generated_range = output_range(model)
+  if points:
+    require(generated_range is None, "model.generator_output_activation",
+            model.get("generator_output_activation"), "2-D points are unbounded: use an 'mlp' "
+            "model with 'linear' output (configs/toy2d_ring8.py)")
+  elif generated_range is not None:
+    require(tuple(config.data.value_range) == generated_range, "data.value_range",
+            config.data.value_range,
+            f"the {model.name!r} generator's outputs lie in {generated_range}; use that range")
+  require(config.dtype in DTYPES, "dtype", config.dtype, f"choose one of {tuple(DTYPES)}")
