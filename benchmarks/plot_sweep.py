@@ -3,6 +3,7 @@
     PYTHONPATH=. python benchmarks/train_step.py --model=dcgan64 --batch_size=32,64,128,256 \
         --compare=torch > sweep.jsonl
     python benchmarks/plot_sweep.py sweep.jsonl --out=docs/images/sweep.png
+    python benchmarks/plot_sweep.py $OUT/rows.jsonl --out=sweep_gpu.png   # benchmarks/gpu_suite.py
 
 One line per (model, dtype, row) against the batch size, log-log, with the device and versions
 of the first record in the title; a second panel shows the peak memory the JAX rows report
@@ -19,6 +20,8 @@ def read_records(paths):
   for path in paths:
     with open(path) as f:
       records += [json.loads(line) for line in f if line.startswith("{")]
+  # Only step rows (not the peak-matmul or profile lines of train_step.py and gpu_suite.py).
+  records = [r for r in records if "images_per_s" in r and "batch_size" in r]
   if not records:
     raise SystemExit(f"no benchmark records in {paths}")
   return records

@@ -1,22 +1,28 @@
-"""Speed of the project's train step (the one main.py runs), optionally against PyTorch.
+"""Speed of the project's train step (the one main.py runs) against the machine's peak and PyTorch.
 
-    PYTHONPATH=. python benchmarks/train_step.py --model=mlp --batch_size=64 --dtype=float32,bfloat16 --compare=torch
+    PYTHONPATH=. python benchmarks/train_step.py --model=mlp,dcgan28,toy2d --compare=torch
+    PYTHONPATH=. python benchmarks/train_step.py --model=toy2d --pack=1,4 --num_seeds=3 --steps_per_dispatch=10
     PYTHONPATH=. python benchmarks/train_step.py --model=dcgan64 --batch_size=128,1024 --dtype=bfloat16
 
 The JAX row is `gan_jax.train_step.train_step` through `gan_jax.data_parallel.
 parallelize_train_step` (jit of shard_map over all local devices, state donated), with the
-models and optimizers `gan_jax.models.registry` and `gan_jax.optimizers` build for the config of
-`--model` (MODELS below; tests/test_benchmarks.py checks them against configs/). One step = one
-D update (a real batch and a fresh generated batch) and one G update (a fresh generated batch),
-BCE, non-saturating G loss, separate Adam; the same as `benchmarks/torch_reference.py`.
+models, optimizers and step options of the config of `--model` (MODELS below;
+tests/test_benchmarks.py checks them against configs/). For the image models one step = one D
+update (a real batch and a fresh generated batch) and one G update (a fresh generated batch),
+BCE, non-saturating G loss, separate Adam: the same as `benchmarks/torch_reference.py`. `toy2d`
+is PacGAN's 2-D step (configs/pacgan_grid25.py: simultaneous updates, batch_size packed inputs
+of --pack points each, G once per pack slot); --num_seeds=K > 1 adds a row of K such GANs in
+one vmapped step (`gan_jax.seeds`), counted as K steps per step.
 
-Per setting (model, batch size, dtype): compile time (`lower().compile()`, reported apart), then
---warmup_steps untimed steps, then --repeats timed repeats of --steps steps, interleaved with the
-PyTorch rows (A, B, C, B, C, A, ...) so that load from other processes hits every row alike; the
-JSON line gives the median steps/s, images/s (= batch_size x steps/s) and the ratio to PyTorch
-eager in the same run. Peak memory: the device's `peak_bytes_in_use` where the backend reports it
-(GPU, TPU); on CPU it does not, and the line gives the process' peak resident set size instead
-(`ru_maxrss`: everything the process ever held, PyTorch included), labelled as such.
+Per setting: compile time (`lower().compile()`, reported apart), then --warmup_steps untimed
+steps, then --repeats timed repeats of --steps steps, interleaved with the other rows
+(A, B, C, B, C, A, ...) so that load from other processes hits every row alike. Each JSON line
+gives the median steps/s, images/s, the step's FLOPs (XLA's `cost_analysis` of the compiled
+one-step function), the achieved GFLOP/s and its share of the machine's attainable peak: the
+median GFLOP/s of a jitted float32 `jnp.dot` of two --peak_size square matrices, measured in the
+same run before each setting (its own JSON line), and the ratio to PyTorch eager. Peak memory:
+the device's `peak_bytes_in_use` where the backend reports it (GPU, TPU); on CPU the process'
+peak resident set size (`ru_maxrss`: everything the process ever held), labelled as such.
 
 Imports only jax, flax, optax, numpy and gan_jax's model/step modules: no TensorFlow, clu or
 ml_collections (the GPU machine lacks them); PyTorch only with --compare=torch.
@@ -41,7 +47,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from gan_jax import data_parallel, train_state, train_step
+from gan_jax import data_parallel, seeds, train_state, train_step
 from gan_jax.models import dcgan, registry
 
 
@@ -66,7 +72,8 @@ MODELS = {
         name="mlp", latent_dim=100, generator_features=(256, 512, 1024),
         discriminator_features=(512, 256), leaky_relu_slope=0.2, batch_norm_momentum=0.8,
         batch_norm_epsilon=1e-3, generator_activation="leaky_relu",
-        generator_output_activation="sigmoid", discriminator_maxout_pieces=1),
+        generator_output_activation="sigmoid", discriminator_maxout_pieces=1,
+        batch_norm_after_activation=True, generator_hidden_bias=True, init_std=None),
      (2e-4, 0.5, 0.999)),
     # configs/dcgan_fashion_mnist.py: the small 28x28 DCGAN.
     "dcgan28": ((28, 28, 1), dict(
@@ -91,7 +98,21 @@ MODELS = {
         discriminator_pool_sizes=(2, 2, 3, 5, 5), discriminator_hidden_features=(32,),
         dropout_rate=0.2, leaky_relu_slope=0.1, batch_norm_momentum=0.99,
         batch_norm_epsilon=1e-3, init_std=None), (1e-4, 0.9, 0.999)),
+    # configs/pacgan_grid25.py: PacGAN's 2-D networks (G 4x400 ReLU, D 3x200 maxout-5).
+    "toy2d": ((2,), dict(
+        name="mlp", latent_dim=2, generator_features=(400, 400, 400, 400),
+        discriminator_features=(200, 200, 200), leaky_relu_slope=0.2, batch_norm_momentum=0.95,
+        batch_norm_epsilon=1e-4, generator_activation="relu",
+        generator_output_activation="linear", discriminator_maxout_pieces=5,
+        batch_norm_after_activation=False, generator_hidden_bias=False, init_std=0.02),
+              (1e-4, 0.8, 0.999)),
 }
+# --model -> its config's update_order (else "alternating"); the models whose batch_size counts
+# packed inputs (config.pack_batch = "inputs": pack x batch_size rows, G once per pack slot).
+UPDATE_ORDERS = {"toy2d": "simultaneous"}
+PACKED_INPUTS = ("toy2d",)
+# The models benchmarks/torch_reference.py builds (no maxout layers: not toy2d).
+TORCH_MODELS = ("mlp", "dcgan28", "dcgan64", "dcgan_rps")
 
 
 def parse_args(argv=None):
@@ -104,9 +125,15 @@ def parse_args(argv=None):
                       "separated): config.dtype for JAX, autocast for PyTorch.")
   parser.add_argument("--steps_per_dispatch", type=int, default=1,
                       help="JAX train steps per jitted call (config.steps_per_dispatch).")
-  parser.add_argument("--share_generator_forward", action="store_true",
-                      help="Add a JAX row with config.share_generator_forward=True (one G "
-                      "forward per step: not the same step, see gan_jax/train_step.py).")
+  parser.add_argument("--update_order", default="",
+                      help="Add a JAX row with this config.update_order (shared_forward, "
+                      "simultaneous: not the same step, see gan_jax/train_step.py).")
+  parser.add_argument("--pack", default="1", help="config.pack (PacGAN's m), comma-separated "
+                      "to sweep; toy2d draws pack x batch_size points per step.")
+  parser.add_argument("--num_seeds", type=int, default=1,
+                      help="K > 1: add a row of K GANs in one vmapped step (config.num_seeds).")
+  parser.add_argument("--peak_size", type=int, default=2048,
+                      help="Side of the square float32 matmul that measures the attainable peak.")
   parser.add_argument("--upsampling", default="",
                       help="DCGAN models: comma-separated config.model.upsampling values, one "
                       "JAX row each (default: the model's, i.e. auto).")
@@ -124,6 +151,9 @@ def parse_args(argv=None):
   args.model = args.model.split(",")
   args.batch_size = [int(b) for b in args.batch_size.split(",")]
   args.dtype = args.dtype.split(",")
+  args.pack = [int(p) for p in args.pack.split(",")]
+  if args.update_order and args.update_order not in train_step.UPDATE_ORDERS:
+    parser.error(f"--update_order={args.update_order} is not one of {train_step.UPDATE_ORDERS}.")
   args.upsampling = [u for u in args.upsampling.split(",") if u]
   for upsampling in args.upsampling:
     if upsampling not in dcgan.UPSAMPLING:
@@ -134,11 +164,15 @@ def parse_args(argv=None):
   for dtype in args.dtype:
     if dtype not in registry.DTYPES:
       parser.error(f"--dtype={dtype} is not one of {tuple(registry.DTYPES)}.")
-  for name in ("steps", "repeats", "steps_per_dispatch"):
+  for name in ("steps", "repeats", "steps_per_dispatch", "num_seeds", "peak_size"):
     if getattr(args, name) < 1:
       parser.error(f"--{name}={getattr(args, name)} must be at least 1.")
   if args.steps % args.steps_per_dispatch:
     parser.error(f"--steps={args.steps} must be a multiple of --steps_per_dispatch.")
+  if min(args.pack) < 1 or any(b % p for b in args.batch_size for p in args.pack
+                                if not set(args.model) <= set(PACKED_INPUTS)):
+    parser.error("--pack must be positive and divide --batch_size (images are packed within "
+                 "the batch).")
   if min(args.batch_size) < 1 or any(b % jax.local_device_count() for b in args.batch_size):
     parser.error(f"--batch_size must be positive multiples of the {jax.local_device_count()} "
                  "devices.")
@@ -150,54 +184,105 @@ def model_fields(model):
   return image_shape, Fields(fields), adam
 
 
-def real_batch(model, batch_size, seed=0):
-  """A fixed real batch in the generator's output range (the step's cost ignores the values)."""
+def batch_rows(model, batch_size, pack):
+  """Real rows per step: batch_size, times pack where batch_size counts packed inputs."""
+  return batch_size * pack if model in PACKED_INPUTS else batch_size
+
+
+def real_batch(model, num_rows, seed=0):
+  """A fixed real batch in the generator's output range (the step's cost ignores the values);
+  standard-normal points for an unbounded (linear) generator."""
   image_shape, fields, _ = model_fields(model)
-  low, high = registry.output_range(fields)
-  return np.random.default_rng(seed).uniform(low, high, (batch_size, *image_shape)).astype(
-      np.float32)
+  rng = np.random.default_rng(seed)
+  bounds = registry.output_range(fields)
+  if bounds is None:
+    return rng.normal(size=(num_rows, *image_shape)).astype(np.float32)
+  return rng.uniform(*bounds, (num_rows, *image_shape)).astype(np.float32)
+
+
+def step_flops(compiled):
+  """FLOPs of one call of a compiled function (XLA's `cost_analysis`), or None if unreported."""
+  analysis = compiled.cost_analysis()
+  if isinstance(analysis, (list, tuple)):  # Older JAX: one dict per device program.
+    analysis = analysis[0] if analysis else None
+  flops = (analysis or {}).get("flops")
+  return float(flops) if flops and flops > 0 else None
+
+
+def matmul_peak(size, repeats=5, calls=10):
+  """Median GFLOP/s of a jitted float32 [size, size] x [size, size] `jnp.dot` on this backend:
+  the attainable peak the step's GFLOP/s is compared with."""
+  x = jax.random.normal(jax.random.key(0), (size, size), jnp.float32)
+  matmul = jax.jit(lambda a: jnp.dot(a, a))
+  jax.block_until_ready(matmul(x))
+  rates = []
+  for _ in range(repeats):
+    start = time.perf_counter()
+    for _ in range(calls):
+      out = matmul(x)
+    jax.block_until_ready(out)
+    rates.append(2.0 * size**3 * calls / (time.perf_counter() - start) / 1e9)
+  return statistics.median(rates)
 
 
 class JaxRow:
-  """The project's data-parallel step on a fixed batch; owns its (donated) state."""
+  """The project's data-parallel step on a fixed batch; owns its (donated) state.
 
-  def __init__(self, model, images, dtype, steps_per_dispatch=1, share_generator_forward=False,
-               upsampling=None):
-    self.name = "jax" if steps_per_dispatch == 1 else f"jax steps_per_dispatch={steps_per_dispatch}"
-    if share_generator_forward:
-      self.name += " share_generator_forward"
+  num_seeds > 1: that many GANs in one vmapped step (`seeds.vmap_train_step`), each on the batch.
+  """
+
+  def __init__(self, model, images, dtype, steps_per_dispatch=1, update_order=None,
+               upsampling=None, pack=1, num_seeds=1):
+    update_order = update_order or UPDATE_ORDERS.get(model, "alternating")
+    parts = ["jax"]
+    if steps_per_dispatch > 1:
+      parts.append(f"steps_per_dispatch={steps_per_dispatch}")
+    if update_order != UPDATE_ORDERS.get(model, "alternating"):
+      parts.append(update_order)
     if upsampling:
-      self.name += f" upsampling={upsampling}"
-    self.steps_per_dispatch = steps_per_dispatch
+      parts.append(f"upsampling={upsampling}")
+    if num_seeds > 1:
+      parts.append(f"num_seeds={num_seeds}")
+    self.name = " ".join(parts)
+    self.steps_per_dispatch, self.num_seeds = steps_per_dispatch, num_seeds
     image_shape, fields, (learning_rate, b1, b2) = model_fields(model)
     if upsampling:
       fields = Fields(fields, upsampling=upsampling)
     generator, discriminator = registry.create_models(fields, image_shape, dtype=dtype)
     tx = optax.adam(learning_rate, b1=b1, b2=b2)
     mesh = data_parallel.create_mesh()
-    self.state = jax.jit(
-        lambda rng: train_state.create_train_state(
-            rng, generator, discriminator, tx, tx, latent_dim=fields.latent_dim,
-            image_shape=image_shape),
-        out_shardings=data_parallel.replicated(mesh))(jax.random.key(0))
+    build = lambda rng: train_state.create_train_state(
+        rng, generator, discriminator, tx, tx, latent_dim=fields.latent_dim,
+        image_shape=image_shape, pack=pack)
+    step = functools.partial(train_step.train_step, options=train_step.StepOptions(
+        pack=pack, update_order=update_order,
+        generator_groups=pack if model in PACKED_INPUTS else 1))
+    self.rng = jax.random.key(1)
+    if num_seeds > 1:
+      init, self.rng, _ = seeds.stacked_keys(list(range(num_seeds)))
+      build, step = jax.vmap(build), seeds.vmap_train_step(step)
+      images = np.broadcast_to(images, (num_seeds, *images.shape))
+    else:
+      init = jax.random.key(0)
+    self.state = jax.jit(build, out_shardings=data_parallel.replicated(mesh))(init)
     multi = steps_per_dispatch > 1
     if multi:
       images = np.broadcast_to(images, (steps_per_dispatch, *images.shape))
     self.batch = jax.device_put(
         {"image": images},
-        data_parallel.batch_sharded(mesh, multi_step=multi))
-    self.rng = jax.random.key(1)
-    self.step_fn = data_parallel.parallelize_train_step(
-        functools.partial(train_step.train_step, loss="bce", generator_loss="non_saturating",
-                          update_order="shared_forward" if share_generator_forward else
-                          "alternating"),
-        mesh, multi_step=multi)
+        data_parallel.batch_sharded(mesh, seed_axis=num_seeds > 1, multi_step=multi))
+    self.step_fn = data_parallel.parallelize_train_step(step, mesh, seed_axis=num_seeds > 1,
+                                                        multi_step=multi)
+    self.flops = None
 
   def compile(self):
-    """Seconds to trace, lower and compile the step (the jit cache then holds it)."""
+    """Seconds to trace, lower and compile the step (the jit cache then holds it); sets
+    `flops`, XLA's count for one call (for a scan: one iteration, see `main`)."""
     start = time.perf_counter()
-    self.step_fn.lower(self.state, self.batch, self.rng).compile()
-    return time.perf_counter() - start
+    compiled = self.step_fn.lower(self.state, self.batch, self.rng).compile()
+    seconds = time.perf_counter() - start
+    self.flops = step_flops(compiled)
+    return seconds
 
   def run(self, num_steps):
     metrics = None
@@ -255,6 +340,74 @@ def time_rows(rows, args):
   return warmup, rates
 
 
+def setting_rows(model, images, dtype, pack, args, torch_reference):
+  """The rows timed together for one (model, batch size, dtype, pack)."""
+  dcgan_model = model_fields(model)[1].name == "dcgan"
+  upsamplings = args.upsampling if dcgan_model and args.upsampling else [None]
+  rows = [JaxRow(model, images, dtype, upsampling=u, pack=pack) for u in upsamplings]
+  if args.steps_per_dispatch > 1:
+    rows.append(JaxRow(model, images, dtype, args.steps_per_dispatch, pack=pack))
+  if args.update_order:
+    rows.append(JaxRow(model, images, dtype, update_order=args.update_order, pack=pack))
+  if args.num_seeds > 1:
+    rows.append(JaxRow(model, images, dtype, pack=pack, num_seeds=args.num_seeds))
+  if torch_reference is not None and model in TORCH_MODELS and pack == 1:
+    rows.append(torch_reference.TorchRow(model, images, dtype))
+    if args.torch_compile:
+      rows.append(torch_reference.TorchRow(model, images, dtype, compile=True))
+  return rows
+
+
+def flops_per_step(row, rows):
+  """XLA's FLOPs of one step of `row`. A scan's cost analysis counts its body once, so a
+  steps_per_dispatch row takes the count of the one-step row of the same step."""
+  if getattr(row, "steps_per_dispatch", 1) > 1:
+    return rows[0].flops
+  return getattr(row, "flops", None)
+
+
+def measure_setting(model, batch_size, dtype, pack, args, torch_reference=None, env=None):
+  """Times the rows of one setting (`setting_rows`); returns (peak record, row records)."""
+  env = env or {}
+  images = real_batch(model, batch_rows(model, batch_size, pack))
+  rows = setting_rows(model, images, dtype, pack, args, torch_reference)
+  load_start = [round(x, 2) for x in os.getloadavg()]
+  peak = matmul_peak(args.peak_size)
+  peak_record = {"row": "peak", "matmul": f"float32 {args.peak_size}^2 jnp.dot, jitted",
+                 "gflops_per_s": round(peak, 1), **env}
+  warmup, rates = time_rows(rows, args)
+  load_end = [round(x, 2) for x in os.getloadavg()]
+  memory, memory_kind = peak_memory()
+  medians = {name: statistics.median(r) for name, r in rates.items()}
+  torch_eager = medians.get("torch eager")
+  records = []
+  for row in rows:
+    median = medians[row.name]
+    flops = flops_per_step(row, rows)
+    gflops = flops * median / 1e9 if flops else None
+    record = {
+        "model": model, "batch_size": batch_size, "pack": pack, "dtype": dtype,
+        "row": row.name, "steps_per_s": round(median, 2),
+        "images_per_s": round(median * len(images) * getattr(row, "num_seeds", 1), 1),
+        "steps_per_s_repeats": [round(r, 2) for r in rates[row.name]],
+        "gflop_per_step": round(flops / 1e9, 4) if flops else None,
+        "gflops_per_s": round(gflops, 1) if gflops else None,
+        "share_of_peak": round(gflops / peak, 3) if gflops else None,
+        "peak_gflops_per_s": round(peak, 1),
+        "ratio_to_torch_eager": round(median / torch_eager, 3) if torch_eager else None,
+        "compile_s": round(warmup[row.name][0], 3),
+        "warmup_s": round(warmup[row.name][1], 3),
+        "steps": args.steps, "repeats": args.repeats, "warmup_steps": args.warmup_steps,
+        "peak_memory_bytes": memory if row.name.startswith("jax") else None,
+        "peak_memory_kind": memory_kind if row.name.startswith("jax") else None,
+        "loadavg_start": load_start, "loadavg_end": load_end, **env,
+    }
+    if row.name.startswith("torch"):
+      record.update(row.details())
+    records.append(record)
+  return peak_record, records
+
+
 def main(argv=None):
   args = parse_args(argv)
   torch_reference = None
@@ -266,42 +419,11 @@ def main(argv=None):
   for model in args.model:
     for batch_size in args.batch_size:
       for dtype in args.dtype:
-        images = real_batch(model, batch_size)
-        dcgan_model = model_fields(model)[1].name == "dcgan"
-        upsamplings = args.upsampling if dcgan_model and args.upsampling else [None]
-        rows = [JaxRow(model, images, dtype, upsampling=u) for u in upsamplings]
-        if args.steps_per_dispatch > 1:
-          rows.append(JaxRow(model, images, dtype, args.steps_per_dispatch))
-        if args.share_generator_forward:
-          rows.append(JaxRow(model, images, dtype, share_generator_forward=True))
-        if torch_reference is not None:
-          rows.append(torch_reference.TorchRow(model, images, dtype))
-          if args.torch_compile:
-            rows.append(torch_reference.TorchRow(model, images, dtype, compile=True))
-        load_start = [round(x, 2) for x in os.getloadavg()]
-        warmup, rates = time_rows(rows, args)
-        load_end = [round(x, 2) for x in os.getloadavg()]
-        memory, memory_kind = peak_memory()
-        medians = {name: statistics.median(r) for name, r in rates.items()}
-        torch_eager = medians.get("torch eager")
-        for row in rows:
-          median = medians[row.name]
-          record = {
-              "model": model, "batch_size": batch_size, "dtype": dtype, "row": row.name,
-              "steps_per_s": round(median, 2), "images_per_s": round(median * batch_size, 1),
-              "steps_per_s_repeats": [round(r, 2) for r in rates[row.name]],
-              "ratio_to_torch_eager": round(median / torch_eager, 3) if torch_eager else None,
-              "compile_s": round(warmup[row.name][0], 3),
-              "warmup_s": round(warmup[row.name][1], 3),
-              "steps": args.steps, "repeats": args.repeats, "warmup_steps": args.warmup_steps,
-              "peak_memory_bytes": memory if row.name.startswith("jax") else None,
-              "peak_memory_kind": memory_kind if row.name.startswith("jax") else None,
-              "loadavg_start": load_start, "loadavg_end": load_end, **env,
-          }
-          if row.name.startswith("torch"):
-            record.update(row.details())
-          print(json.dumps(record), flush=True)
-        del rows
+        for pack in args.pack:
+          peak, records = measure_setting(model, batch_size, dtype, pack, args,
+                                          torch_reference, env)
+          for record in (peak, *records):
+            print(json.dumps(record), flush=True)
 
 
 if __name__ == "__main__":

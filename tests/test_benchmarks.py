@@ -2,21 +2,17 @@
 ml_collections, and the PyTorch networks have the JAX networks' parameter counts."""
 
 import json
-import os
-import subprocess
-import sys
 
 import jax
 import pytest
 
 from benchmarks import train_step as benchmark
-from configs import dcgan64, dcgan_fashion_mnist, dcgan_rps, mlp_fashion_mnist
+from configs import dcgan64, dcgan_fashion_mnist, dcgan_rps, mlp_fashion_mnist, pacgan_grid25
 from gan_jax import train_state
 from gan_jax.models import registry
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CONFIGS = {"mlp": mlp_fashion_mnist, "dcgan28": dcgan_fashion_mnist, "dcgan64": dcgan64,
-           "dcgan_rps": dcgan_rps}
+           "dcgan_rps": dcgan_rps, "toy2d": pacgan_grid25}
 
 
 @pytest.mark.parametrize("model", sorted(CONFIGS))
@@ -27,23 +23,36 @@ def test_benchmark_models_are_the_configs_models(model):
   assert adam == (config.optimizer.generator_learning_rate, config.optimizer.b1,
                   config.optimizer.b2)
   assert config.optimizer.name == "adam" and config.loss == "bce"
+  assert config.update_order == benchmark.UPDATE_ORDERS.get(model, "alternating")
+  assert (config.pack_batch == "inputs") == (model in benchmark.PACKED_INPUTS)
 
 
-def test_runs_without_tensorflow_clu_or_ml_collections():
+def test_runs_without_tensorflow_clu_or_ml_collections(python_without):
   """What the GPU machine has: JAX (and PyTorch), none of the training-only packages."""
   code = (
-      "import sys\n"
-      "for name in ('tensorflow', 'clu', 'ml_collections', 'tensorflow_datasets'):\n"
-      "  sys.modules[name] = None\n"
       "from benchmarks import train_step\n"
-      "train_step.main(['--model=mlp', '--batch_size=8', '--steps=2', '--repeats=1',\n"
-      "                 '--warmup_steps=1', '--steps_per_dispatch=2'])\n")
-  result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
-                          text=True, timeout=300, env={**os.environ, "PYTHONPATH": REPO})
+      "train_step.main(['--model=toy2d', '--batch_size=8', '--steps=2', '--repeats=1',\n"
+      "                 '--warmup_steps=1', '--steps_per_dispatch=2', '--num_seeds=2',\n"
+      "                 '--pack=2', '--peak_size=256'])\n")
+  result = python_without(("tensorflow", "clu", "ml_collections", "tensorflow_datasets"), code)
   assert result.returncode == 0, result.stderr[-3000:]
   records = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
-  assert [r["row"] for r in records] == ["jax", "jax steps_per_dispatch=2"]
-  assert all(r["steps_per_s"] > 0 and r["compile_s"] > 0 for r in records)
+  rows = ["peak", "jax", "jax steps_per_dispatch=2", "jax num_seeds=2"]
+  assert [r["row"] for r in records] == rows
+  assert [r["pack"] for r in records if r["row"] == "jax"] == [2]
+  peaks = [r for r in records if r["row"] == "peak"]
+  assert all(r["gflops_per_s"] > 0 for r in peaks)
+  steps = [r for r in records if r["row"] != "peak"]
+  assert all(r["steps_per_s"] > 0 and r["compile_s"] > 0 for r in steps)
+  for r in steps:  # XLA counts the step's FLOPs; K seeds are K times one.
+    assert r["gflop_per_step"] > 0
+    assert r["share_of_peak"] == pytest.approx(r["gflops_per_s"] / r["peak_gflops_per_s"],
+                                               abs=2e-3)
+  one, two = (next(r for r in steps if r["model"] == "toy2d" and r["row"] == name)
+              for name in ("jax", "jax num_seeds=2"))
+  assert two["gflop_per_step"] == pytest.approx(2 * one["gflop_per_step"], rel=0.05)
+  # toy2d: batch_size counts packed inputs, so 2 x 8 points per step.
+  assert one["images_per_s"] == pytest.approx(16 * one["steps_per_s"], rel=0.02)
 
 
 @pytest.mark.parametrize("model", ["mlp", "dcgan28", "dcgan64", "dcgan_rps"])
