@@ -200,15 +200,6 @@ def real_batch(model, num_rows, seed=0):
   return rng.uniform(*bounds, (num_rows, *image_shape)).astype(np.float32)
 
 
-def step_flops(compiled):
-  """FLOPs of one call of a compiled function (XLA's `cost_analysis`), or None if unreported."""
-  analysis = compiled.cost_analysis()
-  if isinstance(analysis, (list, tuple)):  # Older JAX: one dict per device program.
-    analysis = analysis[0] if analysis else None
-  flops = (analysis or {}).get("flops")
-  return float(flops) if flops and flops > 0 else None
-
-
 def matmul_peak(size, repeats=5, calls=10):
   """Median GFLOP/s of a jitted float32 [size, size] x [size, size] `jnp.dot` on this backend:
   the attainable peak the step's GFLOP/s is compared with."""
@@ -281,7 +272,7 @@ class JaxRow:
     start = time.perf_counter()
     compiled = self.step_fn.lower(self.state, self.batch, self.rng).compile()
     seconds = time.perf_counter() - start
-    self.flops = step_flops(compiled)
+    self.flops = data_parallel.compiled_flops(compiled)
     return seconds
 
   def run(self, num_steps):

@@ -39,10 +39,9 @@ def scan_steps(step_fn):
 
   The state after k entries is that of k calls of `step_fn` (the step folds `state.step` into
   the rng); the metrics come back stacked, one row per step, so every step's are kept.
-  For accelerators, where a call's launch and host round trip cost as much as a small step: on
-  XLA:CPU the loop body ran ~5x slower than the same step jitted alone (28x28 DCGAN, 2 cores:
-  0.57 vs 3.0 steps/s at 10 steps per call; unrolled, 1.7 vs 2.4 steps/s after 120 s of
-  compilation), so keep `steps_per_dispatch=1` there.
+  For accelerators, where a call's launch and host round trip cost as much as a small step; on
+  XLA:CPU it helps small MLP steps a little and slows convolutional ones down several times
+  (docs/performance.md).
   """
 
   def multi_step(state, batches, rng, **kwargs):
@@ -81,6 +80,16 @@ def parallelize_train_step(step_fn, mesh, donate_state=True, seed_axis=False, mu
       per_device, mesh=mesh, in_specs=(P(), batch_spec, P()), out_specs=(P(), P()),
       check_vma=False)
   return jax.jit(sharded, donate_argnums=(0,) if donate_state else ())
+
+
+def compiled_flops(compiled):
+  """FLOPs of one call of a compiled function (XLA's `cost_analysis`; a `lax.scan` body counts
+  once), or None where the backend does not report them."""
+  analysis = compiled.cost_analysis()
+  if isinstance(analysis, (list, tuple)):  # Older JAX: one dict per device program.
+    analysis = analysis[0] if analysis else None
+  flops = (analysis or {}).get("flops")
+  return float(flops) if flops and flops > 0 else None
 
 
 def prefetch_to_device(iterator, sharding, size=2):

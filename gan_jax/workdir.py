@@ -83,9 +83,9 @@ def upgrade(config):
   data = config.setdefault("data", {})
   defaults = json.loads(json.dumps(dataclasses.asdict(settings.DataSettings())))  # As saved.
   for field, value in defaults.items():
-    if field == "toy2d" and isinstance(data.get("toy2d"), dict):
-      for toy2d_field, toy2d_value in value.items():
-        data["toy2d"].setdefault(toy2d_field, toy2d_value)
+    if isinstance(value, dict) and isinstance(data.get(field), dict):  # Nested settings.
+      for nested_field, nested_value in value.items():
+        data[field].setdefault(nested_field, nested_value)
     data.setdefault(field, value)
   return config
 

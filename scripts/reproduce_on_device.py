@@ -4,6 +4,7 @@
         --pack=1,2,3,4 --trials=10 --steps_per_dispatch=500 --out=results/pacgan --deadline_s=420
     python scripts/reproduce_on_device.py --experiment=pacgan_ring8 --pack=1,2 --trials=2 \
         --num_train_steps=40 --eval_every_steps=20 --steps_per_dispatch=10 --out=/tmp/rehearsal
+    python scripts/reproduce_on_device.py --plan --pack=1,2,3,4 --assume_tflops=20   # the cost
 
 A research script built from the library's pieces, not from the training loop: the config of
 configs/<experiment>.py (ml_collections must be importable; carry its pure-Python wheel to a
@@ -59,7 +60,12 @@ def parse_args(argv=None):
                       help="Steps per jitted call; must divide --eval_every_steps.")
   parser.add_argument("--deadline_s", type=float, default=None,
                       help="Stop starting calls after this many seconds (results so far kept).")
-  parser.add_argument("--out", required=True, help="Output folder.")
+  parser.add_argument("--plan", action="store_true",
+                      help="Train nothing: compile each packing's step and print what the "
+                      "budget costs (XLA's FLOPs) and, with --assume_tflops, how long it takes.")
+  parser.add_argument("--assume_tflops", type=float, default=None,
+                      help="--plan: the sustained TFLOP/s the device reaches on these steps.")
+  parser.add_argument("--out", default=None, help="Output folder (not needed with --plan).")
   args = parser.parse_args(argv)
   args.experiment = args.experiment.split(",")
   args.pack = [int(p) for p in args.pack.split(",")]
@@ -68,6 +74,8 @@ def parse_args(argv=None):
       parser.error(f"--experiment={name} is not one of {EXPERIMENTS}.")
   if min(args.pack) < 1 or args.trials < 1 or args.steps_per_dispatch < 1:
     parser.error("--pack, --trials and --steps_per_dispatch must be positive.")
+  if not args.plan and not args.out:
+    parser.error("--out is required (or --plan).")
   return args
 
 
@@ -120,11 +128,9 @@ def evaluate_trials(evaluator, state, trials, folder, step):
   return per_trial, results
 
 
-def run_packing(name, pack, args, start_time):
-  """Trains `args.trials` GANs of `name` at packing `pack`; returns its summary (also saved)."""
+def build_packing(name, pack, args):
+  """(config, mesh, the trials' stacked initial state, the jitted multi-step step, train rng)."""
   config = experiment_config(name, pack, args.trials, args)
-  folder = os.path.join(args.out, f"{name}_pack{pack}")
-  os.makedirs(folder, exist_ok=True)
   mesh = data_parallel.create_mesh()
   init_rng, train_rng, _ = seeds.stacked_keys(seeds.seeds_of(config))
   build = functools.partial(train_state.state_from_config, config, (2,))
@@ -133,6 +139,31 @@ def run_packing(name, pack, args, start_time):
       seeds.vmap_train_step(functools.partial(
           train_step.train_step, options=train_step.StepOptions.from_config(config))),
       mesh, seed_axis=True, multi_step=True)
+  return config, mesh, state, step_fn, train_rng
+
+
+def plan_packing(name, pack, args):
+  """What the budget of one packing costs: XLA's FLOPs of one step of all trials (a scan's body
+  counts once, so one call's count is one step's), times the steps."""
+  config, mesh, state, step_fn, train_rng = build_packing(name, pack, args)
+  batch = next(device_batches(config, mesh))
+  flops = data_parallel.compiled_flops(step_fn.lower(state, batch, train_rng).compile())
+  total = flops * config.num_train_steps if flops else None
+  record = {"plan": name, "pack": pack, "trials": args.trials,
+            "num_train_steps": config.num_train_steps,
+            "gflop_per_trial_step": round(flops / args.trials / 1e9, 4) if flops else None,
+            "pflop_total": float(f"{total / 1e15:.6g}") if total else None}
+  if total and args.assume_tflops:
+    record["seconds_at_assumed_tflops"] = float(f"{total / (args.assume_tflops * 1e12):.6g}")
+  print(json.dumps(record), flush=True)
+  return record
+
+
+def run_packing(name, pack, args, start_time):
+  """Trains `args.trials` GANs of `name` at packing `pack`; returns its summary (also saved)."""
+  config, mesh, state, step_fn, train_rng = build_packing(name, pack, args)
+  folder = os.path.join(args.out, f"{name}_pack{pack}")
+  os.makedirs(folder, exist_ok=True)
   evaluator = Evaluator(config.data.name, mixture=mixtures.from_data_config(config.data),
                         num_samples=config.evaluation.num_samples, seed=config.seed)
   batches = device_batches(config, mesh)
@@ -175,6 +206,13 @@ def main(argv=None):
   start_time = time.perf_counter()
   print(f"# {json.dumps({'devices': [str(d) for d in jax.devices()], 'jax': jax.__version__})}",
         flush=True)
+  if args.plan:
+    records = [plan_packing(name, pack, args) for name in args.experiment for pack in args.pack]
+    total = sum(r["pflop_total"] or 0 for r in records)
+    print(json.dumps({"plan_total_pflop": float(f"{total:.6g}"), **(
+        {"seconds_at_assumed_tflops": float(f"{total * 1e3 / args.assume_tflops:.6g}")}
+        if args.assume_tflops else {})}), flush=True)
+    return
   for name in args.experiment:
     for pack in args.pack:
       if args.deadline_s is not None and time.perf_counter() - start_time > args.deadline_s:

@@ -216,6 +216,8 @@ def test_info_and_batch_of_the_default_config(tiny_config):
     ("value_range", (1.0, -1.0), "config.data.value_range=(1.0, -1.0) is invalid"),
     ("value_range", 1.0, "config.data.value_range=1.0 is invalid: it must be (low, high)"),
     ("shuffle_buffer", 0, "config.data.shuffle_buffer=0 is invalid"),
+    # Found by scripts/fuzz_user_errors.py: an empty split once ended in a KeyError.
+    ("split", "", "config.data.split='' is invalid: give a split name"),
 ])
 def test_bad_data_config_values(tiny_config, field, value, message):
   from gan_jax import config_validation  # pylint: disable=g-import-not-at-top

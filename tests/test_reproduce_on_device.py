@@ -74,3 +74,22 @@ def test_curves_and_table_of_the_trials(rehearsal, tmp_path):
   assert rows[0].startswith(f"| PacGAN4 | 2 | 40 | {modes:.1f} ± ")
   assert rows[1].startswith("| PacGAN4, published | 10 | 400,000 | 7.8 ± 0.1 |")
   assert (tmp_path / "curves.png").stat().st_size > 10_000
+
+
+def test_plan_counts_the_budget_from_xla_flops(capsys):
+  from scripts import reproduce_on_device  # pylint: disable=g-import-not-at-top
+
+  reproduce_on_device.main(["--plan", "--experiment=pacgan_ring8", "--pack=1,2", "--trials=2",
+                            "--num_train_steps=1000", "--steps_per_dispatch=10",
+                            "--assume_tflops=1"])
+  lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()
+           if line.startswith("{")]
+  one, two, total = lines[-3:]
+  # A pack-2 step judges twice the points with a wider first layer: more, but not 2x, FLOPs.
+  assert 1.0 < two["gflop_per_trial_step"] / one["gflop_per_trial_step"] < 2.0
+  assert one["pflop_total"] == pytest.approx(one["gflop_per_trial_step"] * 2 * 1000 / 1e6,
+                                             rel=1e-3)
+  assert total["plan_total_pflop"] == pytest.approx(one["pflop_total"] + two["pflop_total"],
+                                                    rel=1e-4)
+  assert total["seconds_at_assumed_tflops"] == pytest.approx(total["plan_total_pflop"] * 1e3,
+                                                             rel=1e-2)

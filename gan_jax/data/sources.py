@@ -130,6 +130,9 @@ def validate(data):
     require(isinstance(settings.path, str) and settings.path, "data.path", settings.path,
             f"the {settings.source} source needs config.data.path (a "
             + ("folder of images" if settings.source == "image_folder" else ".npz file") + ")")
+  require(isinstance(settings.split, str) and settings.split.strip(), "data.split",
+          settings.split, "give a split name such as 'train' (TFDS slicing like 'train[:80%]' "
+          "works for TFDS datasets)")
   for field in ("value_range", "npz_value_range"):
     value = getattr(settings, field)
     require(isinstance(value, tuple) and len(value) == 2
