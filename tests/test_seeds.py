@@ -7,6 +7,7 @@ import shutil
 import jax
 import numpy as np
 import pytest
+from PIL import Image
 
 from configs import mlp_fashion_mnist
 from gan_jax import config_validation, sampling, seeds, train, workdir
@@ -140,3 +141,24 @@ def test_num_seeds_cannot_change_on_resume_and_old_runs_read_as_one_seed():
   config.num_seeds = 2
   assert workdir.resume_differences(saved, config) == [
       "  num_seeds: 1 in the saved run -> 2 now"]
+
+
+def test_a_conditional_run_of_two_seeds_writes_class_grids_and_evaluations_per_seed(
+    tiny_conditional_config, tmp_path):
+  """num_seeds with a class-conditional generator (and its EMA): one class grid per seed, each
+  seed evaluated on its own, seed 1 loadable by `seed_index`."""
+  config = tiny_conditional_config
+  config.num_seeds = 2
+  config.eval_every_steps = 6
+  config.evaluation.num_samples = 40
+  config.evaluation.num_reference = 40
+  workdir = str(tmp_path / "cond_seeds")
+  train.train_and_evaluate(config, workdir)
+  grids = [np.asarray(Image.open(os.path.join(workdir, "samples", f"seed_{k}", "step_000006.png")))
+           for k in range(2)]
+  assert grids[0].shape == grids[1].shape and not np.array_equal(grids[0], grids[1])
+  for k in range(2):
+    with open(os.path.join(workdir, "evaluation", f"seed_{k}", "step_000006.json")) as f:
+      assert "class_coverage" in json.load(f)["metrics"]
+  generator = sampling.load_generator(workdir, seed_index=1)
+  assert generator.num_classes == 10 and generator.uses_ema
