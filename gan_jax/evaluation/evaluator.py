@@ -119,8 +119,7 @@ class Evaluator:
     self.num_samples = int(num_samples or entry.num_eval_samples)
     self.value_range = tuple(value_range)
     self.reference_split = reference_split
-    # Never generate more than is evaluated (a 12-sample check of a 300x300 model).
-    self.batch_size = min(batch_size, self.num_samples)
+    self.batch_size = batch_size
     self.kid_subset_size = kid_subset_size
     self.kid_num_subsets = kid_num_subsets
     self.precision_recall_k = precision_recall_k
@@ -196,9 +195,11 @@ class Evaluator:
   def _generated_batches(self, generate_fn):
     """`num_samples` samples from `generate_fn`, batch by batch, on the same rngs every call."""
     rng = jax.random.key(self.seed)
-    for index in range(-(-self.num_samples // self.batch_size)):
-      batch = generate_fn(jax.random.fold_in(rng, index), self.batch_size)
-      yield batch[:self.num_samples - index * self.batch_size]
+    # Never generate more than is evaluated (a 12-sample check of a 300x300 model).
+    size = min(self.batch_size, self.num_samples)
+    for index in range(-(-self.num_samples // size)):
+      batch = generate_fn(jax.random.fold_in(rng, index), size)
+      yield batch[:self.num_samples - index * size]
 
   def generate(self, generate_fn):
     """All `num_samples` samples at once (what `evaluate` sees, batch by batch)."""
