@@ -34,7 +34,6 @@ if __package__ in (None, ""):
   sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import jax  # pylint: disable=g-import-not-at-top
-import jax.numpy as jnp
 
 from benchmarks import profile_step
 from benchmarks import train_step as benchmark
@@ -79,21 +78,6 @@ def step_args(plan, torch_compile=False, steps_per_dispatch=None):
       warmup_steps=plan["warmup_steps"], peak_size=plan["peak_size"])
 
 
-def bf16_matmul_tflops(size):
-  """Median TFLOP/s of a jitted bf16 [size, size] matmul with f32 accumulation."""
-  x = jax.random.normal(jax.random.key(0), (size, size), jnp.bfloat16)
-  matmul = jax.jit(lambda a: jnp.dot(a, a, preferred_element_type=jnp.float32))
-  jax.block_until_ready(matmul(x))
-  rates = []
-  for _ in range(3):
-    start = time.perf_counter()
-    for _ in range(10):
-      out = matmul(x)
-    jax.block_until_ready(out)
-    rates.append(2.0 * size**3 * 10 / (time.perf_counter() - start) / 1e12)
-  return sorted(rates)[1]
-
-
 class Suite:
   """Measures settings, writing each record as it comes; keeps them for the summary."""
 
@@ -101,7 +85,8 @@ class Suite:
     self.args, self.torch_reference, self.env = args, torch_reference, env
     self.records = []
     self.rows_path = os.path.join(args.out, "rows.jsonl")
-    self.bf16_tflops = bf16_matmul_tflops(args.plan["peak_size"])
+    self.bf16_tflops = benchmark.matmul_peak(args.plan["peak_size"], "bfloat16",
+                                             repeats=3) / 1e3
     self._write({"row": "bf16 matmul peak", "tflops_per_s": round(self.bf16_tflops, 2),
                  "size": args.plan["peak_size"], **env})
 

@@ -200,11 +200,11 @@ def real_batch(model, num_rows, seed=0):
   return rng.uniform(*bounds, (num_rows, *image_shape)).astype(np.float32)
 
 
-def matmul_peak(size, repeats=5, calls=10):
-  """Median GFLOP/s of a jitted float32 [size, size] x [size, size] `jnp.dot` on this backend:
-  the attainable peak the step's GFLOP/s is compared with."""
-  x = jax.random.normal(jax.random.key(0), (size, size), jnp.float32)
-  matmul = jax.jit(lambda a: jnp.dot(a, a))
+def matmul_peak(size, dtype="float32", repeats=5, calls=10):
+  """Median GFLOP/s of a jitted [size, size] x [size, size] `jnp.dot` in `dtype` (float32
+  accumulation) on this backend: the attainable peak the step's GFLOP/s is compared with."""
+  x = jax.random.normal(jax.random.key(0), (size, size), jnp.dtype(dtype))
+  matmul = jax.jit(lambda a: jnp.dot(a, a, preferred_element_type=jnp.float32))
   jax.block_until_ready(matmul(x))
   rates = []
   for _ in range(repeats):
