@@ -62,7 +62,8 @@ _DCGAN_DEFAULTS = dict(
     batch_norm_after_activation=False, upsampling="auto", discriminator_strides=None,
     discriminator_pool_sizes=None, discriminator_hidden_features=(),
     discriminator_batch_norm=False, spectral_norm=False, batch_norm_momentum=0.9,
-    batch_norm_epsilon=1e-5)
+    batch_norm_epsilon=1e-5, latent_distribution="normal", generator_dense_projection=False,
+    generator_exact_layer_sizes=False, discriminator_truncated_init=False)
 
 # --model -> (image shape, config.model fields, Adam (learning rate, b1, b2)), copied from the
 # configs named in the comments (tests/test_benchmarks.py keeps them equal).
@@ -73,8 +74,8 @@ MODELS = {
         discriminator_features=(512, 256), leaky_relu_slope=0.2, batch_norm_momentum=0.8,
         batch_norm_epsilon=1e-3, generator_activation="leaky_relu",
         generator_output_activation="sigmoid", discriminator_maxout_pieces=1,
-        batch_norm_after_activation=True, generator_hidden_bias=True, init_std=None),
-     (2e-4, 0.5, 0.999)),
+        batch_norm_after_activation=True, generator_hidden_bias=True, init_std=None,
+        latent_distribution="normal"), (2e-4, 0.5, 0.999)),
     # configs/dcgan_fashion_mnist.py: the small 28x28 DCGAN.
     "dcgan28": ((28, 28, 1), dict(
         _DCGAN_DEFAULTS, latent_dim=100, generator_features=(64, 32),
@@ -104,8 +105,8 @@ MODELS = {
         discriminator_features=(200, 200, 200), leaky_relu_slope=0.2, batch_norm_momentum=0.95,
         batch_norm_epsilon=1e-4, generator_activation="relu",
         generator_output_activation="linear", discriminator_maxout_pieces=5,
-        batch_norm_after_activation=False, generator_hidden_bias=False, init_std=0.02),
-              (1e-4, 0.8, 0.999)),
+        batch_norm_after_activation=False, generator_hidden_bias=False, init_std=0.02,
+        latent_distribution="normal"), (1e-4, 0.8, 0.999)),
 }
 # --model -> its config's update_order (else "alternating"); the models whose batch_size counts
 # packed inputs (config.pack_batch = "inputs": pack x batch_size rows, G once per pack slot).

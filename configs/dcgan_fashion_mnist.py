@@ -22,8 +22,10 @@ def get_config():
   config.model = ml_collections.ConfigDict()
   # Model family (gan_jax/models/registry.py); the fields below are gan_jax/models/dcgan.py's.
   config.model.name = "dcgan"
-  # Size of the latent vector z ~ N(0, I).
+  # Size of the latent vector z.
   config.model.latent_dim = 100
+  # Prior of z: "normal" N(0, I) or "uniform" U(-1, 1) (DCGAN-tensorflow, PacGAN's Stacked MNIST).
+  config.model.latent_distribution = "normal"
   # G: channels of the projected map, then of each up-sampling layer (image channels follow).
   config.model.generator_features = (64, 32)
   # G: up-sampling factor of each layer after the projection, the output layer's last; the
@@ -41,6 +43,12 @@ def get_config():
   # "subpixel" (stride-1 conv + depth-to-space, ~4x faster forward + backward on XLA:CPU),
   # "conv_transpose" (XLA's), "auto" (subpixel on CPU, conv_transpose on GPU/TPU).
   config.model.upsampling = "auto"
+  # G: project z with a Dense layer (one bias per unit: DCGAN-tensorflow) instead of a
+  # transposed convolution (one bias per channel).
+  config.model.generator_dense_projection = False
+  # G: every layer outputs TensorFlow's size, ceil(size / strides still to come) (28: 2 -> 4 ->
+  # 7 -> 14 -> 28, DCGAN-tensorflow), instead of up-sampling past the size and cropping once.
+  config.model.generator_exact_layer_sizes = False
   # D: channels of each convolution block.
   config.model.discriminator_features = (32, 64)
   # D: convolution stride of each block. None: 2 for every block.
@@ -64,6 +72,8 @@ def get_config():
   config.model.batch_norm_epsilon = 1e-5
   # Standard deviation of the N(0, std) kernel initialisation (Radford: 0.02); None: LeCun normal.
   config.model.init_std = 0.02
+  # D: convolution kernels from N(0, init_std) truncated at 2 std (DCGAN-tensorflow's conv2d).
+  config.model.discriminator_truncated_init = False
 
   # Steps between fixed-noise sample grids.
   config.sample_every_steps = 250

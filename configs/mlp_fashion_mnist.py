@@ -22,8 +22,10 @@ def get_config():
   config.model = ml_collections.ConfigDict()
   # Model family (gan_jax/models/registry.py).
   config.model.name = "mlp"
-  # Size of the latent vector z ~ N(0, I).
+  # Size of the latent vector z.
   config.model.latent_dim = 100
+  # Prior of z: "normal" N(0, I) or "uniform" U(-1, 1) (DCGAN-tensorflow, PacGAN's Stacked MNIST).
+  config.model.latent_distribution = "normal"
   # Widths of the generator's hidden Dense layers (article: 256, 512, 1024).
   config.model.generator_features = (256, 512, 1024)
   # Widths of the discriminator's hidden Dense layers (article: 512, 256).
@@ -66,6 +68,11 @@ def get_config():
   config.discriminator_weight_clip = ml_collections.config_dict.placeholder(float)
   # Discriminator updates per generator update (each on its own real batch).
   config.n_discriminator_steps = 1
+  # Generator updates after the discriminator's in each step (PacGAN's Stacked MNIST code: 2).
+  config.n_generator_steps = 1
+  # Latents of the generator's updates: "fresh" (a new draw per update) or "discriminator" (the
+  # batch the step's discriminator update generated, reused by every generator update).
+  config.generator_latents = "fresh"
   # PacGAN (Lin et al. 2018): D judges `pack` samples at once, joined along channels (1 = off).
   config.pack = 1
   # What batch_size counts when pack > 1: "samples" (batch_size samples form batch_size / pack

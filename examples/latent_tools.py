@@ -44,7 +44,7 @@ def main():
   save(images.make_grid(sampling.sample(generator, 16, seed=args.seed)), "samples.png")
 
   # 2. Samples 0 -> 1 along the great circle, 8 steps.
-  z = sampling.latents(args.seed, [0, 1], generator.latent_dim)
+  z = generator.latents(args.seed, [0, 1])
   path = sampling.interpolate(z[0], z[1], 8, method="slerp")
   walk = sampling.to_uint8(generator, sampling.generate(generator, path))
   save(images.make_grid(walk, num_rows=1), "interpolation.png")
@@ -62,7 +62,7 @@ def main():
                                          args.per_class)
     print(f"{'+' if sign > 0 else '-'} {name}: samples {indices.tolist()} "
           f"(p = {np.round(p, 2).tolist()})")
-    latents = sampling.latents(args.seed, indices, generator.latent_dim)
+    latents = generator.latents(args.seed, indices)
     term_latents.append((sign, latents))
     rows.append(list(sampling.to_uint8(generator, sampling.generate(generator, latents))))
   result = sampling.latent_arithmetic(term_latents)

@@ -158,7 +158,7 @@ def run_evaluation(workdir=None, samples=None, dataset=None, num_samples=None, v
       # A conditional generator gets uniformly drawn classes, as in the training loop.
       labels = jax.random.randint(jax.random.fold_in(rng, 1), (n,), 0, generator.num_classes
                                   ) if generator.num_classes else None
-      return generator(jax.random.normal(rng, (n, generator.latent_dim)), labels)
+      return generator(generator.draw_latents(rng, n), labels)
 
     result = evaluator.evaluate(draw)
     result.record["checkpoint_step"] = step

@@ -61,11 +61,11 @@ def _check_png_out(out):
   _check_writable(out, folder=False)
 
 
-def _latents_of(refs, latent_dim):
+def _latents_of(refs, generator):
   for _, index in refs:
     if index < 0:
       raise UserError(f"Sample index {index} is invalid: indices are >= 0.")
-  return np.concatenate([np.asarray(sampling.latents(s, [i], latent_dim)) for s, i in refs])
+  return np.concatenate([np.asarray(generator.latents(s, [i])) for s, i in refs])
 
 
 def _describe(refs, seed):
@@ -177,7 +177,7 @@ def run_interpolate(workdir, out, pairs=None, rows=8, steps=10, method="slerp", 
     pair_refs = [((seed, 2 * r), (seed, 2 * r + 1)) for r in range(rows)]
   _check_png_out(out)
   generator = sampling.load_generator(workdir, step, seed_index=seed_index)
-  ends = [_latents_of(pair, generator.latent_dim) for pair in pair_refs]
+  ends = [_latents_of(pair, generator) for pair in pair_refs]
 
   _labels(generator, 0, label)  # Before any work.
 
@@ -254,7 +254,7 @@ def run_arithmetic(workdir, out, expression, seed=0, scale=2, num_variants=7, no
   to_images = lambda z: images_lib.upscale(sampling.to_uint8(
       generator, sampling.generate(generator, z, labels=_labels(generator, len(z), label))),
                                             scale)
-  latent_terms = [(sign, _latents_of(refs, generator.latent_dim)) for sign, refs, _ in resolved]
+  latent_terms = [(sign, _latents_of(refs, generator)) for sign, refs, _ in resolved]
   result = sampling.latent_arithmetic(latent_terms)
   rows, labels = [], []
   for sign, z in latent_terms:

@@ -88,7 +88,7 @@ def _check_batch_fits(global_batch_size, num_examples, source):
 
 
 def array_dataset(arrays, settings, global_batch_size, *, seed, start_step=0, process_index=0,
-                  process_count=1):
+                  process_count=1, packs=None):
   """An infinite tf.data pipeline of this process's batches of an in-memory split.
 
   Args:
@@ -99,6 +99,9 @@ def array_dataset(arrays, settings, global_batch_size, *, seed, start_step=0, pr
     start_step: index of the first batch to yield (the step a run resumes at).
     process_index: this process (its rows of each global batch).
     process_count: number of processes the global batch is split over.
+    packs: PacGAN's packed examples, int [N, pack] rows of `arrays` (`synthetic.fixed_packs`):
+      the epochs visit these, a global batch holds global_batch_size / pack of them, their
+      rows consecutive. None: the epochs visit the rows themselves.
 
   Returns:
     A `tf.data.Dataset` of {"image": float32 [b, H, W, C], "label": int32 [b]},
@@ -106,22 +109,28 @@ def array_dataset(arrays, settings, global_batch_size, *, seed, start_step=0, pr
   """
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
 
-  num_examples = len(arrays.images)
-  _check_batch_fits(global_batch_size, num_examples, arrays.source)
+  if packs is None:
+    packs = np.arange(len(arrays.images))[:, None]
+  num_examples, pack = packs.shape
+  _check_batch_fits(global_batch_size, num_examples * pack, arrays.source)
   local_batch_size = global_batch_size // process_count
   first_row = process_index * local_batch_size
-  start_epoch, offset = divmod(start_step * global_batch_size, num_examples)
+  examples_per_batch = global_batch_size // pack
+  start_epoch, offset = divmod(start_step * examples_per_batch, num_examples)
   images = tf.constant(arrays.images)
   labels = tf.constant(arrays.labels)
+  rows_of = tf.constant(packs, tf.int64)
   augment_seed = _derive_seed(seed, _AUGMENT_SALT)
   random_stage = transforms.has_random_stage(settings)
 
   def epoch_order(epoch):
+    epoch = epoch if settings.reshuffle else tf.zeros_like(epoch)
     keys = tf.random.stateless_uniform([num_examples], seed=tf.stack([seed, epoch]),
                                        dtype=tf.float32)
     return tf.data.Dataset.from_tensor_slices(tf.argsort(keys))
 
-  def gather(step, indices):
+  def gather(step, examples):
+    indices = tf.reshape(tf.gather(rows_of, examples), [-1])
     indices = indices[first_row:first_row + local_batch_size]
     uniform = None
     if random_stage:
@@ -132,7 +141,7 @@ def array_dataset(arrays, settings, global_batch_size, *, seed, start_step=0, pr
             "label": tf.gather(labels, indices)}
 
   order = tf.data.Dataset.range(start_epoch, 2**62).flat_map(epoch_order).skip(offset)
-  dataset = order.batch(global_batch_size, drop_remainder=True).enumerate(start_step).map(
+  dataset = order.batch(examples_per_batch, drop_remainder=True).enumerate(start_step).map(
       gather, num_parallel_calls=tf.data.AUTOTUNE)
   return dataset.prefetch(tf.data.AUTOTUNE)
 
@@ -226,22 +235,29 @@ def _streaming_input(tfds_split, settings, global_batch_size, seed, process_inde
 
 
 def create_array_input(arrays, data_config, global_batch_size, *, seed, process_index=0,
-                       process_count=1):
+                       process_count=1, pack=1):
   """A `TrainInput` over images you already hold (an `ArrayDataset`), e.g. in a notebook.
 
-  The arrays are transformed and batched exactly as an in-memory source of `data_config` is.
+  The arrays are transformed and batched exactly as an in-memory source of `data_config` is;
+  with `config.data.fixed_packs`, as PacGAN's packed examples of `pack` rows.
   """
   settings = DataSettings.from_config(data_config)
   arrays = prepare_arrays(arrays, settings)
-  _check_batch_fits(global_batch_size, len(arrays.images), arrays.source)
+  packs = None
+  if settings.fixed_packs:
+    if global_batch_size % pack:
+      raise UserError(f"A global batch of {global_batch_size} images is no whole number of "
+                      f"packed examples of {pack} (config.data.fixed_packs).")
+    packs = synthetic.fixed_packs(len(arrays.images), pack, seed)
+  _check_batch_fits(global_batch_size, len(arrays.images) * pack, arrays.source)
   info = InputInfo(image_shape=transforms.output_shape(arrays.image_shape, settings),
                    num_examples=len(arrays.images), num_classes=arrays.num_classes,
                    source=arrays.source, in_memory=True)
 
   def make_batches(start_step):
     return array_dataset(arrays, settings, global_batch_size, seed=seed, start_step=start_step,
-                         process_index=process_index,
-                         process_count=process_count).as_numpy_iterator()
+                         process_index=process_index, process_count=process_count,
+                         packs=packs).as_numpy_iterator()
 
   return TrainInput(info, make_batches)
 
@@ -251,7 +267,8 @@ def _toy2d_input(settings, global_batch_size, seed, process_index, process_count
   centres, _ = settings.toy2d.resolved()
   local_batch_size = global_batch_size // process_count
   rows = slice(process_index * local_batch_size, (process_index + 1) * local_batch_size)
-  batches = synthetic.toy2d_batches(settings.toy2d, seed, global_batch_size, pack)
+  batches = synthetic.toy2d_batches(settings.toy2d, seed, global_batch_size, pack,
+                                    settings.reshuffle)
 
   def make_batches(start_step):
     for batch in batches(start_step):
@@ -263,7 +280,8 @@ def _toy2d_input(settings, global_batch_size, seed, process_index, process_count
   return TrainInput(info, make_batches)
 
 
-def _tfds_input(tfds_split, settings, global_batch_size, seed, process_index, process_count):
+def _tfds_input(tfds_split, settings, global_batch_size, seed, process_index, process_count,
+                pack=1):
   from gan_jax.data import tfds_source  # pylint: disable=g-import-not-at-top
 
   prepared = transforms.prepared_shape(tfds_split.native_shape, settings)
@@ -272,11 +290,15 @@ def _tfds_input(tfds_split, settings, global_batch_size, seed, process_index, pr
     in_memory = (None not in prepared
                  and tfds_split.num_examples * math.prod(prepared) <= MAX_IN_MEMORY_BYTES)
   if not in_memory:
+    if settings.fixed_packs:
+      raise UserError(f"config.data.fixed_packs needs the data in memory, but {tfds_split.source} "
+                      "is streamed; set config.data.in_memory=True (if it fits) or turn "
+                      "fixed_packs off.")
     return _streaming_input(tfds_split, settings, global_batch_size, seed, process_index,
                             process_count)
   return create_array_input(tfds_source.load_arrays(tfds_split, settings), settings,
                             global_batch_size, seed=seed, process_index=process_index,
-                            process_count=process_count)
+                            process_count=process_count, pack=pack)
 
 
 def _open_tfds(settings):
@@ -298,7 +320,8 @@ def create_train_input(data_config, global_batch_size, *, seed, process_index=No
     process_count: number of processes; default `jax.process_count()`.
     pack: the rows of a batch are PacGAN packs of this many samples (`config.pack_batch` =
       "inputs"); a finite toy2d set then holds fixed packed examples as PacGAN's code builds
-      them (`synthetic.toy2d_training_set`); other sources' rows are independent samples.
+      them (`synthetic.toy2d_training_set`), and so does an in-memory image set with
+      `config.data.fixed_packs`; otherwise rows are independent samples.
 
   Returns:
     A `TrainInput`: `.info` (an `InputInfo`) and `.batches(start_step)`, an iterator of numpy
@@ -317,11 +340,12 @@ def create_train_input(data_config, global_batch_size, *, seed, process_index=No
   if source == catalog.TOY2D_SOURCE:
     train_input = _toy2d_input(*args, pack=pack)
   elif source == "tfds":
-    train_input = _tfds_input(_open_tfds(settings), *args)
+    train_input = _tfds_input(_open_tfds(settings), *args, pack=pack)
   else:
     arrays, _ = sources.load_split(settings, seed=seed)
     train_input = create_array_input(arrays, settings, global_batch_size, seed=seed,
-                                     process_index=process_index, process_count=process_count)
+                                     process_index=process_index, process_count=process_count,
+                                     pack=pack)
   info = train_input.info
   logging.info("Input: %s; %s examples, batches of %s %s per process (%d of %d), %s.",
                info.source, info.num_examples if info.num_examples else "unlimited",

@@ -14,15 +14,31 @@ import numpy as np
 from gan_jax.errors import UserError
 
 INTERPOLATIONS = ("linear", "slerp")
+# The generator's prior p(z) (`config.model.latent_distribution`): "normal" N(0, I) (the
+# articles, Radford et al.) or "uniform" U(-1, 1) per coordinate (DCGAN-tensorflow, the code of
+# PacGAN's and VEEGAN's Stacked MNIST experiments).
+LATENT_DISTRIBUTIONS = ("normal", "uniform")
 
 
-@functools.partial(jax.jit, static_argnums=2)
-def _latents(key, indices, latent_dim):
-  return jax.vmap(lambda i: jax.random.normal(jax.random.fold_in(key, i), (latent_dim,)))(indices)
+def draw(key, shape, distribution="normal"):
+  """float32 latents of `shape` from the prior `distribution` (one of LATENT_DISTRIBUTIONS)."""
+  if distribution == "normal":
+    return jax.random.normal(key, shape, jnp.float32)
+  if distribution == "uniform":
+    return jax.random.uniform(key, shape, jnp.float32, -1.0, 1.0)
+  raise ValueError(f"Unknown latent distribution {distribution!r}; expected one of "
+                   f"{LATENT_DISTRIBUTIONS}.")
 
 
-def latents(seed, indices, latent_dim):
-  """Standard-normal latents [len(indices), latent_dim] of samples `indices` of `seed`.
+@functools.partial(jax.jit, static_argnums=(2, 3))
+def _latents(key, indices, latent_dim, distribution):
+  return jax.vmap(lambda i: draw(jax.random.fold_in(key, i), (latent_dim,), distribution))(
+      indices)
+
+
+def latents(seed, indices, latent_dim, distribution="normal"):
+  """Latents [len(indices), latent_dim] of samples `indices` of `seed`, from the prior
+  `distribution` (the generator's `latent_distribution`).
 
   Each sample's latent depends only on (seed, index): the first 64 latents of 10,000 are the
   64 latents of a 64-image grid, and batching does not change them.
@@ -31,11 +47,12 @@ def latents(seed, indices, latent_dim):
     seed: integer seed.
     indices: sample indices (a sequence of non-negative ints), or an int n for 0..n-1.
     latent_dim: size of z.
+    distribution: one of LATENT_DISTRIBUTIONS.
   """
   if isinstance(indices, (int, np.integer)):
     indices = np.arange(indices)
   indices = np.asarray(indices, np.uint32)
-  return _latents(jax.random.key(seed), jnp.asarray(indices), latent_dim)
+  return _latents(jax.random.key(seed), jnp.asarray(indices), latent_dim, distribution)
 
 
 def lerp(z0, z1, t):

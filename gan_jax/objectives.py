@@ -16,7 +16,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from gan_jax import losses
+from gan_jax import latent_space, losses
 
 
 def pmean(tree, axis_name):
@@ -34,10 +34,11 @@ def _per_device_draw(draw, rng, num, axis_name):
   return lax.dynamic_slice_in_dim(values, lax.axis_index(axis_name) * num, num)
 
 
-def sample_latents(rng, num, latent_dim, axis_name=None):
-  """Standard-normal latents; under a device axis, this device's slice of one global draw."""
+def sample_latents(rng, num, latent_dim, axis_name=None, distribution="normal"):
+  """Latents from the prior `distribution` (`latent_space.draw`); under a device axis, this
+  device's slice of one global draw."""
   return _per_device_draw(
-      lambda key, n: jax.random.normal(key, (n, latent_dim), jnp.float32), rng, num, axis_name)
+      lambda key, n: latent_space.draw(key, (n, latent_dim), distribution), rng, num, axis_name)
 
 
 def pack_samples(x, pack):

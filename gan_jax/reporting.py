@@ -17,7 +17,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gan_jax import images, seeds, train_state, workdir as workdir_lib
+from gan_jax import images, latent_space, seeds, train_state, workdir as workdir_lib
 from gan_jax.data import catalog, sources
 from gan_jax.errors import is_int, require
 from gan_jax.evaluation import evaluator as evaluator_lib
@@ -40,9 +40,10 @@ def validate(config):
           evaluation.reference_split, "choose None, 'train' or 'test'")
 
 
-def global_normal(rng, shape, sharding):
-  """N(0, I) latents as one global array (the same on every process)."""
-  return jax.jit(lambda key: jax.random.normal(key, shape), out_shardings=sharding)(rng)
+def global_latents(rng, shape, sharding, distribution="normal"):
+  """Latents of the prior `distribution` as one global array (the same on every process)."""
+  return jax.jit(lambda key: latent_space.draw(key, shape, distribution),
+                 out_shardings=sharding)(rng)
 
 
 def class_grid_inputs(fixed_z, num_classes):
@@ -86,7 +87,7 @@ class Reporter:
                     else None)
     latent_shape = (config.num_sample_images, config.model.latent_dim)
     # One fixed latent batch per seed: seed k's are those of the run with seed config.seed + k.
-    draw = lambda key: jax.random.normal(key, latent_shape)
+    draw = lambda key: latent_space.draw(key, latent_shape, config.model.latent_distribution)
     self.fixed_z = jax.jit(draw if self.num_seeds == 1 else jax.vmap(draw),
                            out_shardings=sharding)(sample_rng)
     self.evaluator = create_evaluator(config, image_shape)
@@ -137,7 +138,7 @@ class Reporter:
     num_classes = getattr(state.generator.module, "num_classes", 0)
 
     def sample(rng, num):
-      z = global_normal(rng, (num, state.latent_dim), self.sharding)
+      z = global_latents(rng, (num, state.latent_dim), self.sharding, state.latent_distribution)
       labels = jax.jit(lambda key: jax.random.randint(key, (num,), 0, num_classes),
                        out_shardings=self.sharding)(jax.random.fold_in(rng, 1)) if (
                            num_classes) else None

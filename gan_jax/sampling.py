@@ -3,7 +3,7 @@
     from gan_jax import sampling
     generator = sampling.load_generator("runs/fashion")          # newest checkpoint, EMA if any
     images = sampling.sample(generator, 64, seed=0)               # uint8 [64, 28, 28, 1]
-    z = sampling.latents(0, [3, 17], generator.latent_dim)        # samples 3 and 17 of seed 0
+    z = generator.latents(0, [3, 17])                              # samples 3 and 17 of seed 0
     path = sampling.interpolate(z[0], z[1], 10, method="slerp")   # [10, latent_dim]
     pictures = sampling.generate(generator, path)                 # float, in the value range
 
@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from gan_jax import checkpointing, seeds, train_state, workdir as workdir_lib
+from gan_jax import checkpointing, latent_space, seeds, train_state, workdir as workdir_lib
 from gan_jax import images as images_lib
 from gan_jax.data import catalog, sources
 from gan_jax.errors import UserError
@@ -48,6 +48,7 @@ class Generator:
     module: the Flax generator module.
     variables: {"params": ..., ["batch_stats": ...]}; the EMA parameters when the run kept them.
     latent_dim: size of z.
+    latent_distribution: its prior, one of `latent_space.LATENT_DISTRIBUTIONS`.
     value_range: (low, high) of the outputs (the run's config.data.value_range).
     step: the checkpoint's step (None when built from a state in memory).
     uses_ema: whether `variables` hold EMA parameters.
@@ -58,6 +59,7 @@ class Generator:
   module: nn.Module
   variables: Any
   latent_dim: int
+  latent_distribution: str = "normal"
   value_range: Tuple[float, float] = (0.0, 1.0)
   step: Optional[int] = None
   uses_ema: bool = False
@@ -76,6 +78,14 @@ class Generator:
     return train_state.apply_generator(self.module, self.variables,
                                        jnp.asarray(z, jnp.float32), labels)
 
+  def draw_latents(self, rng, num):
+    """num latents [num, latent_dim] from the generator's prior."""
+    return latent_space.draw(rng, (num, self.latent_dim), self.latent_distribution)
+
+  def latents(self, seed, indices):
+    """The latents of samples `indices` of `seed` (`latent_space.latents`) from its prior."""
+    return latents(seed, indices, self.latent_dim, self.latent_distribution)
+
 
 def generator_from_state(state, value_range=(0.0, 1.0), step=None, config=None):
   """The `Generator` of a `GANState`, with its EMA parameters when the state keeps them."""
@@ -86,7 +96,7 @@ def generator_from_state(state, value_range=(0.0, 1.0), step=None, config=None):
   if network.batch_stats:
     variables["batch_stats"] = network.batch_stats
   return Generator(module=network.module, variables=variables, latent_dim=state.latent_dim,
-                   value_range=tuple(float(v) for v in value_range), step=step,
+                   latent_distribution=state.latent_distribution, value_range=tuple(float(v) for v in value_range), step=step,
                    uses_ema=ema_params is not None, config=config,
                    num_classes=getattr(network.module, "num_classes", 0))
 
@@ -284,7 +294,7 @@ def sample(generator, num, seed=0, batch_size=500, dtype="uint8", start=0, label
   chunks = []
   for chunk_start in range(start, start + num, batch_size):
     indices = np.arange(chunk_start, min(chunk_start + batch_size, start + num))
-    images = generate(generator, latents(seed, indices, generator.latent_dim), batch_size,
+    images = generate(generator, generator.latents(seed, indices), batch_size,
                       labels_for(generator, indices, label))
     chunks.append(to_uint8(generator, images) if dtype == "uint8" else images)
   return np.concatenate(chunks)

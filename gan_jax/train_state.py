@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import optax
 from flax import struct
 
-from gan_jax import optimizers
+from gan_jax import latent_space, optimizers
 from gan_jax.errors import UserError, is_number, require
 from gan_jax.models import registry
 
@@ -74,6 +74,12 @@ class GANState(struct.PyTreeNode):
   generator: NetworkState
   discriminator: NetworkState
   latent_dim: int = struct.field(pytree_node=False)
+  # The generator's prior p(z), one of `latent_space.LATENT_DISTRIBUTIONS`.
+  latent_distribution: str = struct.field(pytree_node=False, default="normal")
+
+  def draw_latents(self, rng, num):
+    """num latents [num, latent_dim] from the generator's prior."""
+    return latent_space.draw(rng, (num, self.latent_dim), self.latent_distribution)
 
 
 def _init_network(rng, module, tx, example_input, ema_decay=None):
@@ -95,7 +101,8 @@ def _init_network(rng, module, tx, example_input, ema_decay=None):
 
 
 def create_train_state(rng, generator, discriminator, generator_tx, discriminator_tx, *,
-                       latent_dim, image_shape, pack=1, ema_decay=None):
+                       latent_dim, image_shape, pack=1, ema_decay=None,
+                       latent_distribution="normal"):
   """Initialises both networks and their optimizers.
 
   Args:
@@ -109,6 +116,7 @@ def create_train_state(rng, generator, discriminator, generator_tx, discriminato
     pack: PacGAN's number of samples D judges jointly; D's input has `pack` times the channels.
     ema_decay: keep an EMA of the generator's weights with this decay (e.g. 0.999); None or 0:
       none. Modules with `num_classes` > 0 are initialised with labels.
+    latent_distribution: the generator's prior, one of `latent_space.LATENT_DISTRIBUTIONS`.
 
   Returns:
     A `GANState` at step 0.
@@ -123,6 +131,7 @@ def create_train_state(rng, generator, discriminator, generator_tx, discriminato
           discriminator_rng, discriminator, discriminator_tx,
           jnp.zeros((1, *image_shape[:-1], pack * image_shape[-1]), jnp.float32)),
       latent_dim=latent_dim,
+      latent_distribution=latent_distribution,
   )
 
 
@@ -143,7 +152,8 @@ def state_from_config(config, image_shape, rng, num_classes=0):
   generator_tx, discriminator_tx = optimizers.create_optimizers(config)
   return create_train_state(rng, generator, discriminator, generator_tx, discriminator_tx,
                             latent_dim=config.model.latent_dim, image_shape=image_shape,
-                            pack=config.pack, ema_decay=config.ema_decay)
+                            pack=config.pack, ema_decay=config.ema_decay,
+                            latent_distribution=config.model.latent_distribution)
 
 
 def conditioning_classes(config, data_num_classes, data_source):

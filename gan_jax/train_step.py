@@ -31,6 +31,9 @@ from gan_jax.objectives import pack_samples, pmean, sample_labels, sample_latent
 UPDATE_ORDERS = ("alternating", "shared_forward", "simultaneous")
 # What `config.batch_size` counts when pack > 1 (`config.pack_batch`).
 PACK_BATCHES = ("samples", "inputs")
+# Where the generator's updates take their latents (`config.generator_latents`): a fresh draw
+# per update, or the batch the step's (last) discriminator update generated.
+GENERATOR_LATENTS = ("fresh", "discriminator")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +45,11 @@ class StepOptions:
     generator_loss: for loss="bce": "non_saturating" or "minimax".
     gradient_penalty_weight: weight of the WGAN-GP penalty in the discriminator's loss (0: off).
     n_discriminator_steps: discriminator updates per generator update (WGAN's n_critic).
+    n_generator_steps: generator updates after the discriminator's in each step (the Stacked
+      MNIST code of PacGAN and VEEGAN, DCGAN-tensorflow: 2); alternating order only.
+    generator_latents: one of `GENERATOR_LATENTS`: "fresh" (each generator update draws its own
+      latents) or "discriminator" (every generator update reuses the latents, and labels, of
+      the step's last discriminator update: DCGAN-tensorflow feeds one z batch to all three).
     pack: PacGAN's m: D judges groups of `pack` consecutive samples joined by `pack_samples`
       (1: off); the state's discriminator must be built for packed inputs
       (`create_train_state(pack=...)`). Each update generates as many samples as it has real
@@ -58,6 +66,8 @@ class StepOptions:
   generator_loss: str = "non_saturating"
   gradient_penalty_weight: float = 0.0
   n_discriminator_steps: int = 1
+  n_generator_steps: int = 1
+  generator_latents: str = "fresh"
   pack: int = 1
   update_order: str = "alternating"
   generator_groups: int = 1
@@ -67,15 +77,22 @@ class StepOptions:
     if self.update_order not in UPDATE_ORDERS:
       raise ValueError(f"Unknown update_order {self.update_order!r}; expected one of "
                        f"{UPDATE_ORDERS}.")
-    if self.update_order != "alternating" and self.n_discriminator_steps != 1:
-      raise ValueError(f"update_order={self.update_order!r} needs n_discriminator_steps=1.")
+    if self.update_order != "alternating" and (self.n_discriminator_steps, self.n_generator_steps,
+                                               self.generator_latents) != (1, 1, "fresh"):
+      raise ValueError(f"update_order={self.update_order!r} needs n_discriminator_steps=1, "
+                       "n_generator_steps=1 and generator_latents='fresh'.")
+    if self.generator_latents not in GENERATOR_LATENTS:
+      raise ValueError(f"Unknown generator_latents {self.generator_latents!r}; expected one of "
+                       f"{GENERATOR_LATENTS}.")
 
   @classmethod
   def from_config(cls, config):
     """The options of a run's config (pack_batch="inputs": G once per pack slot)."""
     return cls(loss=config.loss, generator_loss=config.generator_loss,
                gradient_penalty_weight=float(config.gradient_penalty_weight),
-               n_discriminator_steps=config.n_discriminator_steps, pack=config.pack,
+               n_discriminator_steps=config.n_discriminator_steps,
+               n_generator_steps=config.n_generator_steps,
+               generator_latents=config.generator_latents, pack=config.pack,
                update_order=config.update_order,
                generator_groups=config.pack if config.pack_batch == "inputs" else 1)
 
@@ -103,18 +120,29 @@ def validate(config, num_devices, fixed_points=False):
             f"each device's batch ({batch_size // num_devices} of batch_size={batch_size} on "
             f"{num_devices} devices) must be divisible by it (or set config.pack_batch="
             "'inputs': batch_size packed inputs of pack samples each)")
-  elif fixed_points and pack > 1:
-    require(n == 1, "n_discriminator_steps", n, "a fixed set of packed 2-D examples "
-            "(config.data.toy2d.num_examples with pack_batch='inputs') is fed to one "
-            "discriminator update per step; set it to 1")
+  fixed_packs = config.data.get("fixed_packs", False)
+  if fixed_packs:
+    require(config.pack_batch == "inputs", "data.fixed_packs", True,
+            "PacGAN's packed examples are the inputs of D: set config.pack_batch='inputs'")
+  if (fixed_points or fixed_packs) and config.pack_batch == "inputs" and pack > 1:
+    require(n == 1, "n_discriminator_steps", n, "a fixed set of packed examples "
+            "(config.data.fixed_packs, or config.data.toy2d.num_examples with pack_batch="
+            "'inputs') is fed to one discriminator update per step; set it to 1")
   require(pack == 1 or not config.conditional, "pack", pack,
           "packing is for unconditional GANs (a pack has no one label); use pack=1 with "
           "conditional=True")
   require(config.update_order in UPDATE_ORDERS, "update_order", config.update_order,
           f"choose one of {UPDATE_ORDERS}")
+  n_generator = positive_int(config, "n_generator_steps")
+  require(config.generator_latents in GENERATOR_LATENTS, "generator_latents",
+          config.generator_latents, f"choose one of {GENERATOR_LATENTS}")
   if config.update_order != "alternating":
-    require(n == 1, "n_discriminator_steps", n, f"config.update_order={config.update_order!r} "
-            "makes one D and one G update from one generator forward; set it to 1")
+    why = (f"config.update_order={config.update_order!r} makes one D and one G update from one "
+           "generator forward")
+    require(n == 1, "n_discriminator_steps", n, f"{why}; set it to 1")
+    require(n_generator == 1, "n_generator_steps", n_generator, f"{why}; set it to 1")
+    require(config.generator_latents == "fresh", "generator_latents", config.generator_latents,
+            f"{why}; set it to 'fresh'")
 
 
 def discriminator_update(state, real_images, rng, options=StepOptions(), real_labels=None,
@@ -130,7 +158,7 @@ def discriminator_update(state, real_images, rng, options=StepOptions(), real_la
   latent_rng, dropout_rng = jax.random.split(rng)
   num = real_images.shape[0]
   if generated is None:
-    z = sample_latents(latent_rng, num, state.latent_dim, axis_name)
+    z = sample_latents(latent_rng, num, state.latent_dim, axis_name, state.latent_distribution)
     fake_labels = objectives.draw_fake_labels(state, latent_rng, num, axis_name)
     fake_images, generator_stats = objectives.generate(
         state.generator, state.generator.variables(), z, dropout_rng, options, fake_labels)
@@ -153,10 +181,17 @@ def discriminator_update(state, real_images, rng, options=StepOptions(), real_la
   return state, pmean(metrics, axis_name)
 
 
-def generator_update(state, num, rng, options=StepOptions()):
-  """One generator step against the current discriminator (which is not updated)."""
+def generator_update(state, num, rng, options=StepOptions(), latents_of=None):
+  """One generator step against the current discriminator (which is not updated).
+
+  `latents_of`: the rng of a `discriminator_update` whose latents and labels this update reuses
+  (both functions split their rng into (latents, dropout) alike); None draws fresh ones.
+  """
   latent_rng, dropout_rng = jax.random.split(rng)
-  z = sample_latents(latent_rng, num, state.latent_dim, options.axis_name)
+  if latents_of is not None:
+    latent_rng = jax.random.split(latents_of)[0]
+  z = sample_latents(latent_rng, num, state.latent_dim, options.axis_name,
+                     state.latent_distribution)
   labels = objectives.draw_fake_labels(state, latent_rng, num, options.axis_name)
   generator = state.generator
 
@@ -187,7 +222,7 @@ def shared_forward_updates(state, real_images, rng, options=StepOptions(), real_
   axis_name = options.axis_name
   latent_rng, dropout_rng = jax.random.split(jax.random.fold_in(rng, 0))
   num = real_images.shape[0]
-  z = sample_latents(latent_rng, num, state.latent_dim, axis_name)
+  z = sample_latents(latent_rng, num, state.latent_dim, axis_name, state.latent_distribution)
   labels = objectives.draw_fake_labels(state, latent_rng, num, axis_name)
   generator = state.generator
 
@@ -222,7 +257,7 @@ def simultaneous_updates(state, real_images, rng, options=StepOptions(), real_la
   axis_name = options.axis_name
   latent_rng, dropout_rng = jax.random.split(rng)
   num = real_images.shape[0]
-  z = sample_latents(latent_rng, num, state.latent_dim, axis_name)
+  z = sample_latents(latent_rng, num, state.latent_dim, axis_name, state.latent_distribution)
   labels = objectives.draw_fake_labels(state, latent_rng, num, axis_name)
   generator, discriminator = state.generator, state.discriminator
 
@@ -255,7 +290,8 @@ def simultaneous_updates(state, real_images, rng, options=StepOptions(), real_la
 
 
 def train_step(state, batch, rng, options=StepOptions(), axis_name=None):
-  """`options.n_discriminator_steps` discriminator updates and one generator update.
+  """`options.n_discriminator_steps` discriminator updates, then `options.n_generator_steps`
+  generator updates.
 
   Args:
     state: a `GANState`.
@@ -272,7 +308,7 @@ def train_step(state, batch, rng, options=StepOptions(), axis_name=None):
     (new state, metrics): scalar metrics d_loss, g_loss, d_real = mean D(x), d_fake = mean D(G(z))
     (probabilities for BCE, critic values otherwise), fake/real pixel mean and std, plus
     critic_loss = E[D(G(z))] - E[D(x)] for the Wasserstein loss and gradient_penalty when it is
-    on; discriminator metrics are those of the last discriminator update; all averaged over the
+    on; each player's metrics are those of its last update; all averaged over the
     devices.
   """
   if axis_name is not None:
@@ -293,16 +329,25 @@ def train_step(state, batch, rng, options=StepOptions(), axis_name=None):
     state, metrics = both_updates(state, real_batches[0], rng, options, real_labels=first_labels)
   else:
     if n == 1:
+      last_discriminator_rng = discriminator_rng
       state, d_metrics = discriminator_update(state, real_batches[0], discriminator_rng, options,
                                               real_labels=first_labels)
     else:
+      discriminator_rngs = jax.random.split(discriminator_rng, n)
+      last_discriminator_rng = discriminator_rngs[-1]
       # Unrolled: as a rolled loop, XLA:CPU ran the DCGAN critic updates 4-6x slower (small
       # Fashion-MNIST DCGAN, 2 cores: 0.45 vs 2.6 steps/s at n = 5); n is small (WGAN: 5).
       state, all_metrics = lax.scan(
           lambda s, xs: discriminator_update(s, xs[0], xs[1], options, real_labels=xs[2]), state,
-          (real_batches, jax.random.split(discriminator_rng, n), real_labels), unroll=True)
+          (real_batches, discriminator_rngs, real_labels), unroll=True)
       d_metrics = jax.tree_util.tree_map(lambda m: m[-1], all_metrics)
-    state, g_metrics = generator_update(state, real_batches.shape[1], generator_rng, options)
+    latents_of = (last_discriminator_rng if options.generator_latents == "discriminator" else
+                  None)
+    for k in range(options.n_generator_steps):
+      state, g_metrics = generator_update(
+          state, real_batches.shape[1],
+          generator_rng if k == 0 else jax.random.fold_in(generator_rng, k), options,
+          latents_of=latents_of)
     metrics = {**d_metrics, **g_metrics}
   real_mean, real_std = objectives.moments(real_batches[-1], options.axis_name)
   metrics = {**metrics, "real_mean": real_mean, "real_std": real_std}

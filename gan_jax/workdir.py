@@ -58,12 +58,16 @@ ADDED_FIELDS = {
     "dtype": "float32",
     "steps_per_dispatch": 1,
     "nonfinite_policy": "stop",
+    "n_generator_steps": 1,
+    "generator_latents": "fresh",
 }
 ADDED_MODEL_FIELDS = {
     "mlp": {"generator_activation": "leaky_relu", "generator_output_activation": "sigmoid",
             "discriminator_maxout_pieces": 1, "batch_norm_after_activation": True,
-            "generator_hidden_bias": True, "init_std": None},
-    "dcgan": {"upsampling": "auto"},
+            "generator_hidden_bias": True, "init_std": None, "latent_distribution": "normal"},
+    "dcgan": {"upsampling": "auto", "latent_distribution": "normal",
+              "generator_dense_projection": False, "generator_exact_layer_sizes": False,
+              "discriminator_truncated_init": False},
 }
 
 

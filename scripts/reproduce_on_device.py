@@ -118,8 +118,7 @@ def evaluate_trials(evaluator, state, trials, folder, step):
   results = []
   for k in range(trials):
     trial = seeds.select(state, k)
-    sample = lambda rng, n, trial=trial: train_state.generate(
-        trial, jax.random.normal(rng, (n, trial.latent_dim)))
+    sample = lambda rng, n, trial=trial: train_state.generate(trial, trial.draw_latents(rng, n))
     result = evaluator.evaluate(sample)
     result.save(os.path.join(folder, f"trial_{k}", f"step_{step:06d}.json"))
     for name in METRICS:

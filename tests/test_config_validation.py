@@ -4,13 +4,15 @@ import importlib
 
 import pytest
 
-from configs import dcgan_fashion_mnist, mlp_fashion_mnist, wgan_fashion_mnist
+from configs import dcgan_fashion_mnist, mlp_fashion_mnist, pacgan_stacked_mnist
+from configs import wgan_fashion_mnist
 from gan_jax import config_validation, input_pipeline
 from gan_jax.errors import UserError
 
 CONFIGS = ("default", "mlp_fashion_mnist", "mlp_mnist", "dcgan_fashion_mnist", "dcgan_mnist",
            "dcgan64", "dcgan_rps", "wgan_fashion_mnist", "wgan_food101", "toy2d_ring8",
-           "toy2d_grid25", "stacked_mnist", "pacgan_ring8", "pacgan_grid25", "test")
+           "toy2d_grid25", "stacked_mnist", "pacgan_ring8", "pacgan_grid25", "pacgan_stacked_mnist",
+           "test")
 
 
 @pytest.mark.parametrize("name", CONFIGS)
@@ -79,6 +81,28 @@ def _set(config, field, value):
     (dcgan_fashion_mnist, "ema_decay", -0.1, "config.ema_decay=-0.1 is invalid"),
     (dcgan_fashion_mnist, "conditional", "yes",
      "config.conditional='yes' is invalid: it must be True or False"),
+    (dcgan_fashion_mnist, "model.latent_distribution", "gaussian",
+     "config.model.latent_distribution='gaussian' is invalid: choose one of ('normal', "
+     "'uniform')"),
+    (dcgan_fashion_mnist, "n_generator_steps", 0,
+     "config.n_generator_steps=0 is invalid: it must be a positive integer"),
+    (dcgan_fashion_mnist, "generator_latents", "same",
+     "config.generator_latents='same' is invalid: choose one of ('fresh', 'discriminator')"),
+    (pacgan_stacked_mnist, "update_order", "simultaneous",
+     "config.n_generator_steps=2 is invalid: config.update_order='simultaneous' makes one D and "
+     "one G update from one generator forward; set it to 1"),
+    (dcgan_fashion_mnist, "data.fixed_packs", True,
+     "config.data.fixed_packs=True is invalid: PacGAN's packed examples are the inputs of D: "
+     "set config.pack_batch='inputs'"),
+    (dcgan_fashion_mnist, "data.reshuffle", 0,
+     "config.data.reshuffle=0 is invalid: it must be True or False"),
+    (pacgan_stacked_mnist, "data.value_range", (-2.0, 1.0),
+     "config.data.value_range=(-2.0, 1.0) is invalid: the 'dcgan' generator's outputs lie in "
+     "(-1.0, 1.0); choose a range inside it"),
+    (dcgan_fashion_mnist, "model.discriminator_truncated_init", "yes",
+     "config.model.discriminator_truncated_init='yes' is invalid: it must be True or False"),
+    (dcgan_fashion_mnist, "model.generator_exact_layer_sizes", 1,
+     "config.model.generator_exact_layer_sizes=1 is invalid: it must be True or False"),
 ])
 def test_bad_model_loss_and_optimizer_values(base, field, value, message):
   config = base.get_config()

@@ -139,3 +139,50 @@ def test_packed_toy2d_input_keeps_each_pack_in_consecutive_rows():
   with pytest.raises(UserError, match="does not fit"):
     input_pipeline.create_train_input(settings, 93, seed=0, process_index=0, process_count=1,
                                       pack=3)
+
+
+def test_fixed_image_packs_are_pacgan_packed_examples_in_a_fixed_order():
+  """config.data.fixed_packs: N packed examples of `pack` rows drawn once with replacement,
+  each in consecutive rows; reshuffle=False repeats the first epoch's order; resuming at step s
+  and splitting over processes give the uninterrupted run's rows."""
+  settings = DataSettings(name="stacked_mnist", num_examples=40, fixed_packs=True,
+                          reshuffle=False)
+  arrays, _ = sources.load_split(settings, seed=5)
+  packs = synthetic.fixed_packs(40, 2, seed=5)
+  assert packs.shape == (40, 2) and packs.min() >= 0 and packs.max() < 40
+  # With replacement: 80 draws from 40 rows repeat some (probability of none ~ 0).
+  assert len(set(packs.ravel().tolist())) < 40
+  train_input = input_pipeline.create_train_input(settings, 16, seed=5, process_index=0,
+                                                  process_count=1, pack=2)
+  batches = train_input.batches(0)
+  epochs = [[next(batches) for _ in range(5)] for _ in range(2)]  # 5 batches of 8 packs = 40.
+  expected_rows = {tuple(p) for p in packs.tolist()}
+  to_rows = lambda images: [int(np.argmax((arrays.images == _to_uint8(x)).all(axis=(1, 2, 3))))
+                            for x in images]
+  first = np.concatenate([to_rows(b["image"]) for b in epochs[0]]).reshape(-1, 2)
+  assert sorted(map(tuple, first.tolist())) == sorted(map(tuple, packs.tolist()))
+  assert all(tuple(p) in expected_rows for p in first.tolist())
+  for a, b in zip(*epochs):  # The same order every epoch.
+    np.testing.assert_array_equal(a["image"], b["image"])
+  resumed = next(train_input.batches(3))
+  np.testing.assert_array_equal(resumed["image"], epochs[0][3]["image"])
+  halves = [next(input_pipeline.create_train_input(
+      settings, 16, seed=5, process_index=p, process_count=2, pack=2).batches(3)) for p in (0, 1)]
+  np.testing.assert_array_equal(np.concatenate([h["image"] for h in halves]), resumed["image"])
+
+
+def _to_uint8(image):
+  return np.round(np.asarray(image) * 255).astype(np.uint8)
+
+
+def test_reshuffled_epochs_differ_and_fixed_packs_need_whole_packs():
+  settings = DataSettings(name="stacked_mnist", num_examples=24)
+  batches = input_pipeline.create_train_input(settings, 24, seed=0, process_index=0,
+                                              process_count=1).batches(0)
+  first, second = next(batches), next(batches)
+  assert not np.array_equal(first["image"], second["image"])
+  assert sorted(first["label"].tolist()) == sorted(second["label"].tolist())
+  with pytest.raises(UserError, match="no whole number of packed examples"):
+    input_pipeline.create_train_input(
+        DataSettings(name="stacked_mnist", num_examples=24, fixed_packs=True), 9, seed=0,
+        process_index=0, process_count=1, pack=2)

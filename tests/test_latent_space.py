@@ -18,6 +18,19 @@ def test_latents_depend_only_on_seed_and_index():
   assert abs(many.mean()) < 6 / 40 and abs(many.std() - 1) < 6 * 0.0177
 
 
+def test_uniform_prior_is_dcgan_tensorflows_and_addressed_alike():
+  """U(-1, 1) per coordinate (PacGAN's Stacked MNIST code); sample i of seed s is the same
+  latent however many are drawn."""
+  z = np.asarray(latent_space.latents(3, 4_000, 5, "uniform"))
+  assert z.min() >= -1.0 and z.max() <= 1.0
+  np.testing.assert_allclose(z.mean(), 0.0, atol=0.02)
+  np.testing.assert_allclose(z.var(), 1 / 3, rtol=0.03)  # Var U(-1, 1) = 1/3.
+  np.testing.assert_array_equal(np.asarray(latent_space.latents(3, [17], 5, "uniform"))[0], z[17])
+  assert not np.allclose(np.asarray(latent_space.latents(3, [17], 5))[0], z[17])
+  with pytest.raises(ValueError, match="Unknown latent distribution 'cauchy'"):
+    latent_space.draw(None, (2, 2), "cauchy")
+
+
 def test_lerp_and_slerp_endpoints_and_midpoints():
   a, b = jnp.array([1.0, 0.0]), jnp.array([0.0, 1.0])
   np.testing.assert_allclose(latent_space.lerp(a, b, 0.5), [0.5, 0.5])

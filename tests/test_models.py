@@ -265,3 +265,67 @@ def test_pacgan_mlps_are_its_blocks_networks():
     x = np.maximum(x, 0.0)
   x = x @ np.asarray(g["params"]["Dense_4"]["kernel"]) + np.asarray(g["params"]["Dense_4"]["bias"])
   np.testing.assert_allclose(np.asarray(out), x, rtol=1e-4, atol=1e-5)
+
+
+def _tensorflow_conv_transpose(x, kernel, size, stride):
+  """TensorFlow's conv2d_transpose(x, output_shape=[.., size, size, ..], SAME): the gradient of
+  a SAME convolution from `size` pixels, with Flax's (unflipped) [k, k, in, out] kernel
+  mapped to TensorFlow's flipped [k, k, out, in] one."""
+  tf_kernel = jnp.flip(kernel, (0, 1)).transpose(0, 1, 3, 2)
+  conv = lambda y: jax.lax.conv_general_dilated(y, tf_kernel, (stride, stride), "SAME",
+                                                dimension_numbers=("NHWC", "HWIO", "NHWC"))
+  y = jnp.zeros((x.shape[0], size, size, kernel.shape[-1]))
+  return jax.vjp(conv, y)[1](x)[0]
+
+
+def test_exact_layer_sizes_are_tensorflows_conv2d_transpose():
+  """DCGAN-tensorflow's 28x28 generator: 2 -> 4 -> 7 -> 14 -> 28, each layer TensorFlow's
+  transposed convolution to that size (here checked on a 4 -> 7 output layer)."""
+  assert dcgan.layer_sizes(28, (2, 2, 2, 2)) == [2, 4, 7, 14, 28]
+  assert dcgan.layer_sizes(300, (5, 3, 2, 2, 1)) == [5, 25, 75, 150, 300, 300]
+  z = jax.random.uniform(jax.random.key(1), (3, 10), minval=-1, maxval=1)
+  outputs = {}
+  for upsampling in ("conv_transpose", "subpixel"):
+    generator = dcgan.DCGANGenerator(image_shape=(7, 7, 2), features=(5,), strides=(2,),
+                                     kernel_sizes=5, dense_projection=True,
+                                     exact_layer_sizes=True, upsampling=upsampling)
+    variables = generator.init(jax.random.key(0), z, train=False)
+    params = variables["params"]
+    assert params["Dense_0"]["kernel"].shape == (10, 4 * 4 * 5)
+    assert params["Dense_0"]["bias"].shape == (4 * 4 * 5,)
+    outputs[upsampling] = generator.apply(variables, z, train=False)
+  # Inference-mode BatchNorm at its initial statistics divides by sqrt(1 + eps).
+  hidden = jax.nn.relu((z @ params["Dense_0"]["kernel"] + params["Dense_0"]["bias"]).reshape(
+      3, 4, 4, 5) / np.sqrt(1 + 1e-5))
+  layer = params["ConvTranspose_1"]
+  expected = jnp.tanh(_tensorflow_conv_transpose(hidden, layer["kernel"], 7, 2) + layer["bias"])
+  for upsampling, images in outputs.items():
+    assert images.shape == (3, 7, 7, 2)
+    np.testing.assert_allclose(np.asarray(images), np.asarray(expected), atol=1e-5,
+                               err_msg=upsampling)
+  # Up-sampling to 8 and cropping the centre once (the default) is another function.
+  cropped = dcgan.DCGANGenerator(image_shape=(7, 7, 2), features=(5,), strides=(2,),
+                                 kernel_sizes=5, dense_projection=True)
+  assert not np.allclose(np.asarray(cropped.apply(variables, z, train=False)),
+                         np.asarray(expected), atol=1e-3)
+
+
+def test_pacgan_stacked_mnist_networks_are_dcgan_tensorflows():
+  from configs import pacgan_stacked_mnist  # pylint: disable=g-import-not-at-top
+  config = pacgan_stacked_mnist.get_config()
+  generator, discriminator = registry.create_models(config.model, (28, 28, 3))
+  g_params = _init(generator, jnp.zeros((1, 100)))["params"]
+  shapes = {name: layer["kernel"].shape for name, layer in g_params.items() if "kernel" in layer}
+  assert shapes == {"Dense_0": (100, 2 * 2 * 512), "ConvTranspose_1": (5, 5, 512, 256),
+                    "ConvTranspose_2": (5, 5, 256, 128), "ConvTranspose_3": (5, 5, 128, 64),
+                    "ConvTranspose_4": (5, 5, 64, 3)}
+  d_params = _init(discriminator, jnp.zeros((1, 28, 28, 3)))["params"]
+  assert [d_params[f"Conv_{i}"]["kernel"].shape[-1] for i in range(4)] == [64, 128, 256, 512]
+  assert d_params["Dense_0"]["kernel"].shape == (2 * 2 * 512, 1)
+  assert set(d_params) == {"Conv_0", "Conv_1", "Conv_2", "Conv_3", "Dense_0", "BatchNorm_0",
+                           "BatchNorm_1", "BatchNorm_2"}
+  # Convolutions: N(0, 0.02) truncated at 2 std (std 0.88 x 0.02); the logit layer untruncated.
+  kernels = np.concatenate([np.ravel(d_params[f"Conv_{i}"]["kernel"]) for i in range(4)])
+  assert np.abs(kernels).max() <= 0.04
+  np.testing.assert_allclose(kernels.std(), 0.02 * 0.8796, rtol=0.02)
+  assert np.abs(np.ravel(g_params["Dense_0"]["kernel"])).max() > 0.06

@@ -624,6 +624,50 @@ def test_simultaneous_updates_equal_a_hand_written_reference():
                              rtol=1e-5)
 
 
+def test_two_generator_updates_on_the_discriminators_uniform_latents():
+  """DCGAN-tensorflow's step (PacGAN's Stacked MNIST code): one D update, then two G updates,
+  all three on the same U(-1, 1) latents, each update on the parameters the previous left."""
+  state = _tiny_points_state().replace(latent_distribution="uniform")
+  real = _points_batch(8)["image"]
+  rng = jax.random.key(4)
+  options = StepOptions(n_generator_steps=2, generator_latents="discriminator")
+  new_state, metrics = jax.jit(functools.partial(train_step.train_step, options=options))(
+      state, {"image": real}, rng)
+
+  # The reference: D's latents (its rng's first half), reused by both G updates.
+  discriminator_rng, _ = jax.random.split(jax.random.fold_in(rng, 0))
+  z = jax.random.uniform(jax.random.split(discriminator_rng)[0], (8, 2), minval=-1, maxval=1)
+  generator, discriminator = state.generator.module, state.discriminator.module
+
+  def generate(g_params, batch_stats):
+    out, updates = generator.apply({"params": g_params, "batch_stats": batch_stats}, z,
+                                   train=True, mutable=["batch_stats"])
+    return out, updates["batch_stats"]
+
+  logits = lambda d_params, x: discriminator.apply({"params": d_params}, x)
+  sgd = lambda params, grads: jax.tree_util.tree_map(lambda p, g: p - 0.1 * g, params, grads)
+  g_params, d_params, stats = (state.generator.params, state.discriminator.params,
+                               state.generator.batch_stats)
+  fake, stats = generate(g_params, stats)
+  d_loss = lambda d: (jnp.mean(jax.nn.softplus(-logits(d, real)))
+                      + jnp.mean(jax.nn.softplus(logits(d, fake))))
+  d_params = sgd(d_params, jax.grad(d_loss)(d_params))
+  for _ in range(2):
+    g_loss = lambda g, s: jnp.mean(jax.nn.softplus(-logits(d_params, generate(g, s)[0])))
+    g_value, grads = jax.value_and_grad(g_loss)(g_params, stats)
+    stats = generate(g_params, stats)[1]
+    g_params = sgd(g_params, grads)
+  _assert_states_close(new_state.discriminator.params, d_params, 1e-6)
+  _assert_states_close(new_state.generator.params, g_params, 1e-6)
+  _assert_states_close(new_state.generator.batch_stats, stats, 1e-6)
+  np.testing.assert_allclose(float(metrics["g_loss"]), float(g_value), rtol=1e-5)
+  # Fresh latents per G update give another step.
+  fresh, _ = jax.jit(functools.partial(train_step.train_step, options=StepOptions(
+      n_generator_steps=2)))(state, {"image": real}, rng)
+  assert not np.allclose(np.asarray(jax.tree_util.tree_leaves(fresh.generator.params)[0]),
+                         np.asarray(jax.tree_util.tree_leaves(g_params)[0]))
+
+
 def test_generator_groups_are_separate_batch_norm_batches():
   """groups=m: row i*m + j is G(z[i*m + j]) with slot j's latents as one BatchNorm batch; the
   moving statistics take the mean of the slots' updates."""

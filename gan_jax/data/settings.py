@@ -93,6 +93,9 @@ class DataSettings:
   # Range pixels are scaled to: (0.0, 1.0) for a sigmoid generator, (-1.0, 1.0) for tanh. The
   # loop uses it to turn samples back into PNGs.
   value_range: Tuple[float, float] = (0.0, 1.0)
+  # Accept a value_range inside the generator's output range instead of equal to it (PacGAN's
+  # Stacked MNIST code feeds images in [0, 1] to a tanh generator).
+  inside_generator_range: bool = False
   # Hold the prepared split in memory (True) or stream it from disk (False); None: in memory
   # when it takes at most 4 GiB after the resize (input_pipeline.MAX_IN_MEMORY_BYTES).
   in_memory: Optional[bool] = None
@@ -102,6 +105,14 @@ class DataSettings:
   npz_value_range: Tuple[float, float] = (0.0, 1.0)
   # Size of the generated Stacked MNIST set; None: 100,000.
   num_examples: Optional[int] = None
+  # PacGAN's packed training set (its code, for every pack size, 1 included): as many packed
+  # examples as the split has examples, each made once of config.pack examples drawn with
+  # replacement; needs config.pack_batch="inputs" and the data in memory. False: the rows of a
+  # batch are independent examples. (A finite toy2d set is always packed so.)
+  fixed_packs: bool = False
+  # Visit the examples in a new order every epoch; False: every epoch in the first epoch's
+  # (seeded) order, as PacGAN's Stacked MNIST code feeds its fixed random set.
+  reshuffle: bool = True
   # The 2-D Gaussian mixture of the toy2d source.
   toy2d: Toy2DSettings = Toy2DSettings()
 

@@ -133,6 +133,9 @@ def validate(data):
   require(isinstance(settings.split, str) and settings.split.strip(), "data.split",
           settings.split, "give a split name such as 'train' (TFDS slicing like 'train[:80%]' "
           "works for TFDS datasets)")
+  for field in ("fixed_packs", "reshuffle", "inside_generator_range"):
+    require(isinstance(getattr(settings, field), bool), f"data.{field}", getattr(settings, field),
+            "it must be True or False")
   for field in ("value_range", "npz_value_range"):
     value = getattr(settings, field)
     require(isinstance(value, tuple) and len(value) == 2

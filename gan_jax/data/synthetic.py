@@ -90,20 +90,34 @@ def toy2d_training_set(toy2d, seed, pack=1):
   num = toy2d.num_examples
   modes = rng.integers(0, len(centres), size=num)
   points = (centres[modes] + std * rng.standard_normal((num, 2), dtype=np.float32))
-  picks = rng.integers(0, num, size=(num, pack))
+  picks = draw_packs(rng, num, pack)
   return points.astype(np.float32)[picks], modes.astype(np.int32)[picks]
 
 
-def epoch_batches(num_examples, batch_size, seed, start_step):
+def draw_packs(rng, num_examples, pack):
+  """PacGAN's packed examples (`GaussianPackingMixture`, and its Stacked MNIST `load_mnist`):
+  int [num_examples, pack] indices, each packed example `pack` draws with replacement."""
+  return rng.integers(0, num_examples, size=(num_examples, pack))
+
+
+def fixed_packs(num_examples, pack, seed):
+  """`draw_packs` of an image set from the seed (`config.data.fixed_packs`)."""
+  return draw_packs(np.random.default_rng([seed, _STACKED_SEED_SALT, _FIXED_SET_SALT]),
+                    num_examples, pack)
+
+
+def epoch_batches(num_examples, batch_size, seed, start_step, reshuffle=True):
   """Indices of each global batch from `start_step` on: epoch e visits the examples in a
-  permutation seeded by (seed, e); batch k holds examples [k*B, (k+1)*B) of the concatenated
-  epochs, so batch k is a function of (seed, k) and resuming needs only the step."""
+  permutation seeded by (seed, e) (by (seed, 0) in every epoch if not `reshuffle`); batch k
+  holds examples [k*B, (k+1)*B) of the concatenated epochs, so batch k is a function of
+  (seed, k) and resuming needs only the step."""
   start = start_step * batch_size
   epoch, offset = divmod(start, num_examples)
   pending = np.zeros((0,), np.int64)
   while True:
-    order = np.random.default_rng([seed, _TOY2D_SEED_SALT, _EPOCH_SALT, epoch]).permutation(
-        num_examples)
+    order = np.random.default_rng(
+        [seed, _TOY2D_SEED_SALT, _EPOCH_SALT, epoch if reshuffle else 0]).permutation(
+            num_examples)
     pending = np.concatenate([pending, order[offset:]])
     offset = 0
     epoch += 1
@@ -112,7 +126,7 @@ def epoch_batches(num_examples, batch_size, seed, start_step):
       pending = pending[batch_size:]
 
 
-def toy2d_batches(toy2d, seed, global_batch_size, pack=1):
+def toy2d_batches(toy2d, seed, global_batch_size, pack=1, reshuffle=True):
   """start_step -> iterator of global batches {"image": float32 [B, 2], "label": int32 [B]}.
 
   Fresh points every step (`toy2d_batch`) or, with `toy2d.num_examples`, PacGAN's fixed set of
@@ -133,7 +147,8 @@ def toy2d_batches(toy2d, seed, global_batch_size, pack=1):
   packed_points, packed_modes = toy2d_training_set(toy2d, seed, pack)
 
   def epochs(start_step):
-    for index in epoch_batches(num_examples, global_batch_size // pack, seed, start_step):
+    for index in epoch_batches(num_examples, global_batch_size // pack, seed, start_step,
+                               reshuffle):
       yield {"image": packed_points[index].reshape(-1, 2),
              "label": packed_modes[index].reshape(-1)}
   return epochs

@@ -78,7 +78,7 @@ class Evaluator:
       evaluator = Evaluator("fashion_mnist", test_images, num_samples=10_000,
                             value_range=(0.0, 1.0), reference_split="test")
       result = evaluator.evaluate(
-          lambda rng, n: train_state.generate(state, jax.random.normal(rng, (n, state.latent_dim))))
+          lambda rng, n: train_state.generate(state, state.draw_latents(rng, n)))
       writer.write_scalars(step, {f"eval/{k}": v for k, v in result.scalars.items()})
       writer.write_images(step, {f"eval/{k}": v[None] for k, v in result.images.items()})
       result.save(os.path.join(workdir, "evaluation", f"step_{step:06d}.json"))
@@ -229,7 +229,7 @@ class Evaluator:
     Args:
       generate_fn: (rng, batch_size) -> samples [batch_size, H, W, C] in `value_range` (or
         [batch_size, 2] points for the 2-D mixtures), e.g. the generator in inference mode
-        applied to jax.random.normal(rng, (batch_size, latent_dim)).
+        applied to `batch_size` latents of its prior drawn with rng.
 
     Returns:
       An `EvaluationResult`.

@@ -14,7 +14,11 @@ then tanh.
 
 Up-sampling path: s = ceil(size / prod(strides)), so the map grows to s * prod(strides) >= size
 and the output is centre-cropped to exactly `image_shape` when that product does not divide the
-size. Examples (strides default to 2 everywhere):
+size. With `exact_layer_sizes`, each layer instead outputs the size TensorFlow's
+`conv2d_transpose` is asked for in DCGAN-tensorflow (the code of PacGAN's and VEEGAN's Stacked
+MNIST experiments): ceil(size / product of the strides still to come), e.g. 2 -> 4 -> 7 -> 14 ->
+28, each layer's "SAME" output cut at TensorFlow's offset. Examples (strides default to 2
+everywhere):
 
     28x28   features (128, 64), strides (2, 2):         7 -> 14 -> 28
     64x64   features (1024, 512, 256, 128) (Radford):   4 -> 8 -> 16 -> 32 -> 64
@@ -86,6 +90,22 @@ def _per_layer(value, num, name):
   return values
 
 
+def _tensorflow_crop_offset(size_in, size_out, kernel, stride):
+  """Where TensorFlow's SAME transposed convolution to `size_out` pixels starts inside ours to
+  size_in * stride (both are gradients of a SAME convolution; they differ in padding only)."""
+  padding = (size_in - 1) * stride + kernel - size_out
+  return padding // 2 - (kernel - stride) // 2
+
+
+def layer_sizes(size, strides):
+  """Side of the map after each layer when every layer outputs ceil(size / the product of the
+  strides after it): [projection, then each up-sampling layer's], the last = size."""
+  sizes = [size]
+  for stride in reversed(strides):
+    sizes.insert(0, math.ceil(sizes[0] / stride))
+  return sizes
+
+
 def _center_crop(x, height, width):
   top = (x.shape[1] - height) // 2
   left = (x.shape[2] - width) // 2
@@ -125,6 +145,12 @@ class DCGANGenerator(nn.Module):
   # How stride > 1 transposed convolutions are computed (`UPSAMPLING`); the same function and
   # parameters either way.
   upsampling: str = "auto"
+  # Project z with a Dense layer to s*s*features[0] units, one bias per unit (DCGAN-tensorflow's
+  # `linear`), instead of a transposed convolution with one bias per channel.
+  dense_projection: bool = False
+  # Each up-sampling layer outputs TensorFlow's size (`layer_sizes`) instead of cropping once at
+  # the end (see the module docstring).
+  exact_layer_sizes: bool = False
 
   def _activation(self, x):
     if self.activation == "relu":
@@ -148,15 +174,22 @@ class DCGANGenerator(nn.Module):
                 dtype=self.dtype)(x)
     return self._activation(x)
 
-  def _up_sample(self, x, features, kernel, stride, kernel_init, name):
-    """A stride-`stride` "SAME" transposed convolution, computed as `upsampling` says."""
+  def _up_sample(self, x, features, kernel, stride, kernel_init, name, size=None):
+    """A stride-`stride` "SAME" transposed convolution, computed as `upsampling` says; `size`
+    (height, width): cut to TensorFlow's output of that size."""
     if upsampling_method(self.upsampling) == "subpixel" and stride > 1:
-      return subpixel.SubPixelConvTranspose(features, (kernel, kernel), (stride, stride),
-                                            kernel_init=kernel_init, dtype=self.dtype,
-                                            name=name)(x)
-    return nn.ConvTranspose(features, (kernel, kernel), strides=(stride, stride),
-                            padding="SAME", kernel_init=kernel_init, dtype=self.dtype,
-                            name=name)(x)
+      x_out = subpixel.SubPixelConvTranspose(features, (kernel, kernel), (stride, stride),
+                                             kernel_init=kernel_init, dtype=self.dtype,
+                                             name=name)(x)
+    else:
+      x_out = nn.ConvTranspose(features, (kernel, kernel), strides=(stride, stride),
+                               padding="SAME", kernel_init=kernel_init, dtype=self.dtype,
+                               name=name)(x)
+    if size is None:
+      return x_out
+    top, left = (_tensorflow_crop_offset(x.shape[axis], size[axis - 1], kernel, stride)
+                 for axis in (1, 2))
+    return x_out[:, top:top + size[0], left:left + size[1], :]
 
   @nn.compact
   def __call__(self, z, labels=None, train: bool = True):
@@ -168,16 +201,28 @@ class DCGANGenerator(nn.Module):
       raise ValueError(f"strides has {len(strides)} entries; expected {len(self.features)}.")
     kernel_init = kernel_initializer(self.init_std)
     base = (projection_size(height, strides), projection_size(width, strides))
+    if self.exact_layer_sizes:
+      sizes = list(zip(layer_sizes(height, strides), layer_sizes(width, strides)))[1:]
+      if any(kernel < stride for kernel, stride in zip(kernel_sizes, strides)):
+        raise ValueError("exact_layer_sizes needs kernel sizes >= their strides.")
+    else:
+      sizes = [None] * len(strides)
 
-    x = z.reshape((z.shape[0], 1, 1, z.shape[-1]))
-    # Named explicitly so both up-sampling implementations have the same parameter tree.
-    x = nn.ConvTranspose(self.features[0], base, strides=base, padding="VALID",
-                         kernel_init=kernel_init, dtype=self.dtype, name="ConvTranspose_0")(x)
+    if self.dense_projection:
+      x = nn.Dense(base[0] * base[1] * self.features[0], kernel_init=kernel_init,
+                   dtype=self.dtype, name="Dense_0")(z)
+      x = x.reshape((z.shape[0], *base, self.features[0]))
+    else:
+      x = z.reshape((z.shape[0], 1, 1, z.shape[-1]))
+      # Named explicitly so both up-sampling implementations have the same parameter tree.
+      x = nn.ConvTranspose(self.features[0], base, strides=base, padding="VALID",
+                           kernel_init=kernel_init, dtype=self.dtype, name="ConvTranspose_0")(x)
     x = self._extra_conv(self._normalize_and_activate(x, train), kernel_sizes[0], kernel_init)
-    layers = list(zip(self.features[1:], strides, kernel_sizes)) + [
-        (channels, strides[-1], kernel_sizes[-1])]
-    for index, (features, stride, kernel) in enumerate(layers, start=1):
-      x = self._up_sample(x, features, kernel, stride, kernel_init, f"ConvTranspose_{index}")
+    layers = list(zip(self.features[1:], strides, kernel_sizes, sizes)) + [
+        (channels, strides[-1], kernel_sizes[-1], sizes[-1])]
+    for index, (features, stride, kernel, size) in enumerate(layers, start=1):
+      x = self._up_sample(x, features, kernel, stride, kernel_init, f"ConvTranspose_{index}",
+                          size)
       if index < len(layers):
         x = self._extra_conv(self._normalize_and_activate(x, train), kernel, kernel_init)
     return jnp.tanh(_center_crop(x, height, width).astype(jnp.float32))
@@ -205,6 +250,9 @@ class DCGANDiscriminator(nn.Module):
   batch_norm_momentum: float = 0.9
   batch_norm_epsilon: float = 1e-5
   init_std: Optional[float] = None
+  # The convolutions' kernels from N(0, init_std) truncated at 2 std (DCGAN-tensorflow's
+  # `conv2d`) instead of N(0, init_std); the Dense layers keep N(0, init_std).
+  truncated_conv_init: bool = False
   dtype: Any = jnp.float32
   axis_name: Optional[str] = None
   # Class-conditional (projection on the features before the logit) when > 0; labels [batch].
@@ -223,10 +271,15 @@ class DCGANDiscriminator(nn.Module):
     pool_sizes = (None,) * num_blocks if self.pool_sizes is None else _per_layer(
         self.pool_sizes, num_blocks, "pool_sizes")
     kernel_init = kernel_initializer(self.init_std)
+    conv_init = kernel_init
+    if self.truncated_conv_init:
+      if self.init_std is None:
+        raise ValueError("truncated_conv_init needs init_std.")
+      conv_init = nn.initializers.truncated_normal(self.init_std)
     for i, (features, stride, kernel, pool) in enumerate(
         zip(self.features, strides, kernel_sizes, pool_sizes)):
       conv = nn.Conv(features, (kernel, kernel), strides=(stride, stride), padding="SAME",
-                     kernel_init=kernel_init, dtype=self.dtype)
+                     kernel_init=conv_init, dtype=self.dtype)
       x = self._layer(conv, x, train)
       if self.batch_norm and i > 0:
         x = nn.BatchNorm(use_running_average=not train, momentum=self.batch_norm_momentum,

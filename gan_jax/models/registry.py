@@ -4,6 +4,7 @@ import math
 
 import jax.numpy as jnp
 
+from gan_jax import latent_space
 from gan_jax.errors import UserError, is_int, is_number, positive_int, require
 from gan_jax.models import dcgan, mlp
 
@@ -83,6 +84,8 @@ def _create_dcgan(model_config, image_shape, dtype):
       activation=model_config.generator_activation,
       batch_norm_after_activation=model_config.batch_norm_after_activation,
       upsampling=model_config.upsampling,
+      dense_projection=model_config.generator_dense_projection,
+      exact_layer_sizes=model_config.generator_exact_layer_sizes,
       **shared,
   )
   pool_sizes = model_config.discriminator_pool_sizes
@@ -95,6 +98,7 @@ def _create_dcgan(model_config, image_shape, dtype):
       dropout_rate=model_config.dropout_rate,
       batch_norm=model_config.discriminator_batch_norm,
       spectral_norm=model_config.spectral_norm,
+      truncated_conv_init=model_config.discriminator_truncated_init,
       **shared,
   )
   return generator, discriminator
@@ -177,6 +181,13 @@ def _validate_dcgan(config):
   require(model.init_std is None or (is_number(model.init_std) and model.init_std > 0),
           "model.init_std", model.init_std,
           "it must be a positive number (Radford: 0.02) or None (LeCun normal)")
+  for field in ("generator_dense_projection", "generator_exact_layer_sizes",
+                "discriminator_truncated_init"):
+    require(isinstance(model[field], bool), f"model.{field}", model[field],
+            "it must be True or False")
+  require(not model.discriminator_truncated_init or model.init_std is not None,
+          "model.discriminator_truncated_init", model.discriminator_truncated_init,
+          "it truncates N(0, init_std): set config.model.init_std (e.g. 0.02) or turn it off")
   image_size = config.data.get("image_size")
   if isinstance(image_size, int):
     # The layer lists against the image size, before any data loads (native sizes are checked
@@ -189,6 +200,9 @@ def validate(config, points):
   model = config.model
   require(model.name in MODELS, "model.name", model.name, f"choose one of {tuple(MODELS)}")
   positive_int(config, "model.latent_dim")
+  require(model.latent_distribution in latent_space.LATENT_DISTRIBUTIONS,
+          "model.latent_distribution", model.latent_distribution,
+          f"choose one of {latent_space.LATENT_DISTRIBUTIONS}")
   for field in ("generator_features", "discriminator_features"):
     if model.get(field) is not None:
       _tuple_of_positive_ints(model[field], f"model.{field}")
@@ -212,7 +226,13 @@ def validate(config, points):
             model.get("generator_output_activation"), "2-D points are unbounded: use an 'mlp' "
             "model with 'linear' output (configs/toy2d_ring8.py)")
   elif generated_range is not None:
-    require(tuple(config.data.value_range) == generated_range, "data.value_range",
-            config.data.value_range,
-            f"the {model.name!r} generator's outputs lie in {generated_range}; use that range")
+    low, high = config.data.value_range
+    if config.data.get("inside_generator_range", False):
+      require(generated_range[0] <= low and high <= generated_range[1], "data.value_range",
+              config.data.value_range, f"the {model.name!r} generator's outputs lie in "
+              f"{generated_range}; choose a range inside it")
+    else:
+      require((low, high) == generated_range, "data.value_range", config.data.value_range,
+              f"the {model.name!r} generator's outputs lie in {generated_range}; use that range "
+              "(or set config.data.inside_generator_range=True for data inside it)")
   require(config.dtype in DTYPES, "dtype", config.dtype, f"choose one of {tuple(DTYPES)}")
