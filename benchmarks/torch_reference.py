@@ -2,10 +2,11 @@
 
 Used by `benchmarks/train_step.py --compare=torch` (same process, same fixed batch, repeats
 interleaved with the JAX rows). For each `--model` of that script the same layers as
-`gan_jax/models` (shapes, BatchNorm placement, activations, dropout, pooling; parameter counts
-match), and the same step: one D update on the real batch and a fresh generated batch (D called
-on each separately, G's BatchNorm in training mode), then one G update on a fresh generated batch
-(non-saturating BCE), separate Adam optimizers. fp32, or bf16 through `torch.autocast` (weights
+`gan_jax/models` (shapes, BatchNorm placement, activations, dropout, pooling, maxout; parameter
+counts match), and the same step: one D update on the real batch and a fresh generated batch (D
+called on each separately, G's BatchNorm in training mode), then one G update on a fresh
+generated batch (non-saturating BCE), separate Adam optimizers; for toy2d PacGAN's step (both
+gradients from one forward, applied together, G once per pack slot). fp32, or bf16 through `torch.autocast` (weights
 and Adam states stay fp32, as in the JAX step with `config.dtype="bfloat16"`); convolutional
 models in channels_last memory format; optionally `torch.compile`d (G and D modules).
 
@@ -58,6 +59,34 @@ def mlp_networks(image_shape, fields):
     width = features
   discriminator = nn.Sequential(*layers, nn.Linear(width, 1))
   return generator, discriminator
+
+
+class _Maxout(nn.Module):
+  """A linear layer to pieces x features units, the max over the pieces (Goodfellow et al. 2013)."""
+
+  def __init__(self, width, features, pieces):
+    super().__init__()
+    self.linear, self.features, self.pieces = nn.Linear(width, features * pieces), features, pieces
+
+  def forward(self, x):
+    return self.linear(x).view(x.shape[0], self.features, self.pieces).amax(-1)
+
+
+def points_networks(fields, pack):
+  """PacGAN's 2-D networks (`gan_jax.models.mlp` with its options): G Linear without bias ->
+  BatchNorm -> ReLU per hidden layer, a linear output; D maxout layers on `pack` points."""
+  layers, width = [], fields.latent_dim
+  for features in fields.generator_features:
+    layers += [nn.Linear(width, features, bias=False),
+               nn.BatchNorm1d(features, eps=fields.batch_norm_epsilon,
+                              momentum=1.0 - fields.batch_norm_momentum), nn.ReLU()]
+    width = features
+  generator = nn.Sequential(*layers, nn.Linear(width, 2))
+  layers, width = [], 2 * pack
+  for features in fields.discriminator_features:
+    layers.append(_Maxout(width, features, fields.discriminator_maxout_pieces))
+    width = features
+  return generator, nn.Sequential(*layers, nn.Linear(width, 1))
 
 
 def dcgan_generator(image_shape, fields):
@@ -140,8 +169,10 @@ def dcgan_discriminator(image_shape, fields):
   return nn.Sequential(*layers)
 
 
-def create_networks(model):
+def create_networks(model, pack=1):
   image_shape, fields, _ = benchmark.model_fields(model)
+  if image_shape == (2,):
+    return points_networks(fields, pack)
   if fields.name == "mlp":
     return mlp_networks(image_shape, fields)
   return dcgan_generator(image_shape, fields), dcgan_discriminator(image_shape, fields)
@@ -150,16 +181,23 @@ def create_networks(model):
 class TorchRow:
   """One GAN train step per call of `step`, eager (or torch.compile'd), fp32 or bf16 autocast."""
 
-  def __init__(self, model, images, dtype, compile=False):  # pylint: disable=redefined-builtin
+  def __init__(self, model, images, dtype, compile=False, pack=1):  # pylint: disable=redefined-builtin
     self.name = "torch compile" if compile else "torch eager"
     self.dtype, self.compile_requested = dtype, compile
-    _, fields, (learning_rate, b1, b2) = benchmark.model_fields(model)
+    image_shape, fields, (learning_rate, b1, b2) = benchmark.model_fields(model)
     self.latent_dim = fields.latent_dim
+    # PacGAN's 2-D step: batch_size packed inputs, G once per slot, simultaneous updates.
+    self.points, self.pack = image_shape == (2,), pack
     torch.manual_seed(0)
     self.device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    self.generator, self.discriminator = (n.to(self.device) for n in create_networks(model))
+    self.generator, self.discriminator = (n.to(self.device)
+                                          for n in create_networks(model, pack))
     self.channels_last = fields.name == "dcgan"
-    real = torch.from_numpy(images).permute(0, 3, 1, 2).contiguous()  # NHWC -> NCHW.
+    real = torch.from_numpy(images)
+    if self.points:  # Consecutive rows form one packed input, as `objectives.pack_samples`.
+      real = real.reshape(-1, 2 * pack)
+    else:
+      real = real.permute(0, 3, 1, 2).contiguous()  # NHWC -> NCHW.
     if self.channels_last:
       self.generator = self.generator.to(memory_format=torch.channels_last)
       self.discriminator = self.discriminator.to(memory_format=torch.channels_last)
@@ -181,6 +219,9 @@ class TorchRow:
                           enabled=self.dtype == "bfloat16")
 
   def step(self):
+    if self.points:
+      self.simultaneous_step()
+      return
     num = self.real.shape[0]
     with torch.no_grad(), self._autocast():  # G's BatchNorm statistics update here too.
       fake = self.generate(torch.randn(num, self.latent_dim, device=self.device))
@@ -196,6 +237,24 @@ class TorchRow:
       g_loss = self.bce(self.judge(fake).float(), self.ones)  # Non-saturating: target 1.
     self.generator_opt.zero_grad()
     g_loss.backward()
+    self.generator_opt.step()
+
+  def simultaneous_step(self):
+    """Both players' gradients from one generator forward on the old parameters, applied
+    together (PacGAN's `ali_algorithm`); G runs once per pack slot."""
+    num = self.real.shape[0]
+    fake = torch.cat([self.generate(torch.randn(num, self.latent_dim, device=self.device))
+                      for _ in range(self.pack)], dim=1)
+    d_loss = (self.bce(self.judge(self.real), self.ones)
+              + self.bce(self.judge(fake.detach()), self.zeros))
+    g_loss = self.bce(self.judge(fake), self.ones)
+    d_params, g_params = list(self.discriminator.parameters()), list(self.generator.parameters())
+    d_grads = torch.autograd.grad(d_loss, d_params)
+    g_grads = torch.autograd.grad(g_loss, g_params)
+    for params, grads in ((d_params, d_grads), (g_params, g_grads)):
+      for param, grad in zip(params, grads):
+        param.grad = grad
+    self.discriminator_opt.step()
     self.generator_opt.step()
 
   def compile(self):

@@ -112,8 +112,8 @@ MODELS = {
 # packed inputs (config.pack_batch = "inputs": pack x batch_size rows, G once per pack slot).
 UPDATE_ORDERS = {"toy2d": "simultaneous"}
 PACKED_INPUTS = ("toy2d",)
-# The models benchmarks/torch_reference.py builds (no maxout layers: not toy2d).
-TORCH_MODELS = ("mlp", "dcgan28", "dcgan64", "dcgan_rps")
+# The models benchmarks/torch_reference.py builds (all of MODELS; toy2d with its packing).
+TORCH_MODELS = ("mlp", "dcgan28", "dcgan64", "dcgan_rps", "toy2d")
 
 
 def parse_args(argv=None):
@@ -343,10 +343,11 @@ def setting_rows(model, images, dtype, pack, args, torch_reference):
     rows.append(JaxRow(model, images, dtype, update_order=args.update_order, pack=pack))
   if args.num_seeds > 1:
     rows.append(JaxRow(model, images, dtype, pack=pack, num_seeds=args.num_seeds))
-  if torch_reference is not None and model in TORCH_MODELS and pack == 1:
-    rows.append(torch_reference.TorchRow(model, images, dtype))
+  if torch_reference is not None and model in TORCH_MODELS and (
+      pack == 1 or model in PACKED_INPUTS):
+    rows.append(torch_reference.TorchRow(model, images, dtype, pack=pack))
     if args.torch_compile:
-      rows.append(torch_reference.TorchRow(model, images, dtype, compile=True))
+      rows.append(torch_reference.TorchRow(model, images, dtype, compile=True, pack=pack))
   return rows
 
 

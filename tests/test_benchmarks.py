@@ -55,15 +55,17 @@ def test_runs_without_tensorflow_clu_or_ml_collections(python_without):
   assert one["images_per_s"] == pytest.approx(16 * one["steps_per_s"], rel=0.02)
 
 
-@pytest.mark.parametrize("model", ["mlp", "dcgan28", "dcgan64", "dcgan_rps"])
-def test_torch_networks_have_the_jax_parameter_counts(model):
+@pytest.mark.parametrize("model,pack", [("mlp", 1), ("dcgan28", 1), ("dcgan64", 1),
+                                        ("dcgan_rps", 1), ("toy2d", 3)])
+def test_torch_networks_have_the_jax_parameter_counts(model, pack):
   torch_reference = pytest.importorskip("benchmarks.torch_reference")
   image_shape, fields, _ = benchmark.model_fields(model)
   generator, discriminator = registry.create_models(fields, image_shape)
   shapes = jax.eval_shape(lambda: train_state.create_train_state(
       jax.random.key(0), generator, discriminator, benchmark.optax.sgd(0.1),
-      benchmark.optax.sgd(0.1), latent_dim=fields.latent_dim, image_shape=image_shape))
-  torch_generator, torch_discriminator = torch_reference.create_networks(model)
+      benchmark.optax.sgd(0.1), latent_dim=fields.latent_dim, image_shape=image_shape,
+      pack=pack))
+  torch_generator, torch_discriminator = torch_reference.create_networks(model, pack)
   for network, torch_network in ((shapes.generator, torch_generator),
                                  (shapes.discriminator, torch_discriminator)):
     assert train_state.count_parameters(network.params) == sum(
@@ -72,7 +74,10 @@ def test_torch_networks_have_the_jax_parameter_counts(model):
   import torch  # pylint: disable=g-import-not-at-top
   torch_generator.eval()
   images = torch_generator(torch.zeros(2, fields.latent_dim))
-  assert tuple(images.shape) == (2, image_shape[2], *image_shape[:2])
+  if image_shape == (2,):
+    assert tuple(images.shape) == (2, 2)
+  else:
+    assert tuple(images.shape) == (2, image_shape[2], *image_shape[:2])
 
 
 def test_plot_sweep_draws_a_png_from_benchmark_lines(tmp_path):
