@@ -53,7 +53,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from gan_jax.models import subpixel
+from gan_jax.models import patch_conv, subpixel
 from gan_jax.models.mlp import embed_labels, kernel_initializer, projection_logit
 
 ACTIVATIONS = ("leaky_relu", "relu")
@@ -278,8 +278,9 @@ class DCGANDiscriminator(nn.Module):
       conv_init = nn.initializers.truncated_normal(self.init_std)
     for i, (features, stride, kernel, pool) in enumerate(
         zip(self.features, strides, kernel_sizes, pool_sizes)):
-      conv = nn.Conv(features, (kernel, kernel), strides=(stride, stride), padding="SAME",
-                     kernel_init=conv_init, dtype=self.dtype)
+      # nn.Conv's parameters and function; on CPU its patch form where the map is small.
+      conv = patch_conv.Conv(features, (kernel, kernel), strides=(stride, stride),
+                             kernel_init=conv_init, dtype=self.dtype)
       x = self._layer(conv, x, train)
       if self.batch_norm and i > 0:
         x = nn.BatchNorm(use_running_average=not train, momentum=self.batch_norm_momentum,

@@ -15,7 +15,8 @@ stride-2 layer of the 28x28 DCGAN: 17 ms forward, 300 ms forward + backward; a D
 "base-dilated" convolutions (docs/performance.md). The phase form's forward and gradients are
 plain stride-1 convolutions (31 ms and 0.8 s for those two layers). The parameters (kernel
 [kh, kw, in, out], bias) are exactly `nn.ConvTranspose`'s, so checkpoints and the networks do not
-change; only how XLA computes the layer does.
+change; only how XLA computes the layer does. The stride-1 convolutions go through
+`gan_jax.models.patch_conv` (its patch form on small maps on CPU).
 """
 
 from typing import Any, Callable, Sequence
@@ -23,7 +24,8 @@ from typing import Any, Callable, Sequence
 import flax.linen as nn
 import jax.numpy as jnp
 import numpy as np
-from jax import lax
+
+from gan_jax.models import patch_conv
 
 
 def _same_padding_low(kernel, stride):
@@ -72,8 +74,7 @@ def _stacked_conv_transpose(x, kernel, strides, precision):
   depth-to-space."""
   batch, height, width, _ = x.shape
   stacked, padding = subpixel_kernel(kernel, strides)
-  y = lax.conv_general_dilated(x, stacked, (1, 1), padding,
-                               dimension_numbers=("NHWC", "HWIO", "NHWC"), precision=precision)
+  y = patch_conv.conv(x, stacked, (1, 1), padding, precision=precision)
   sh, sw = strides
   y = y.reshape((batch, height, width, sh, sw, kernel.shape[-1]))
   y = jnp.transpose(y, (0, 1, 3, 2, 4, 5))
@@ -96,9 +97,8 @@ def _per_phase_conv_transpose(x, kernel, strides, precision):
       # Offsets are consecutive (taps j = r + s*d - low): the phase's kernel, in offset order.
       phase_kernel = kernel[np.array([phase_h[d] for d in dh])][:, np.array([phase_w[d]
                                                                               for d in dw])]
-      cols.append(lax.conv_general_dilated(
-          x, phase_kernel, (1, 1), ((-dh[0], dh[-1]), (-dw[0], dw[-1])),
-          dimension_numbers=("NHWC", "HWIO", "NHWC"), precision=precision))
+      cols.append(patch_conv.conv(x, phase_kernel, (1, 1), ((-dh[0], dh[-1]), (-dw[0], dw[-1])),
+                                  precision=precision))
     rows.append(jnp.stack(cols, axis=3))  # [batch, height, width, sw, features]
   y = jnp.stack(rows, axis=2)  # [batch, height, sh, width, sw, features]
   return y.reshape((batch, height * sh, width * sw, features))
