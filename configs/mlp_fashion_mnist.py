@@ -80,6 +80,26 @@ def get_config():
   # discriminator (docs/models.md); sample grids get one row per class.
   config.conditional = False
 
+  # Augmentation of every image D sees, real and generated, in both players' updates, for small
+  # data sets (gan_jax/augment.py; docs/models.md, "Augmentation and R1/R2 for small data").
+  config.augment = ml_collections.ConfigDict()
+  # "none", "diffaugment" (Zhao et al. 2020: fixed policies on every image) or "ada" (Karras et
+  # al. 2020: each transformation with probability p, p following D's overfitting).
+  config.augment.method = "none"
+  # DiffAugment's policies, comma-separated: "color", "translation", "cutout".
+  config.augment.diffaugment_policy = "color,translation,cutout"
+  # ADA's transformations, comma-separated: the groups "blit" (xflip, rotate90, xint) and
+  # "color" (brightness, contrast, lumaflip, hue, saturation), or single ones.
+  config.augment.ada_pipeline = "blit,color"
+  # ADA's initial probability p of each transformation.
+  config.augment.ada_p = 0.0
+  # ADA's target for r_t = E[sign(D(x_real))] over each interval (paper: 0.6).
+  config.augment.ada_target = 0.6
+  # Steps between two adjustments of p (paper: 4); 0: p stays at ada_p.
+  config.augment.ada_interval = 4
+  # Adjustment speed: thousands of real images over which p can move by 1 (paper: 500).
+  config.augment.ada_kimg = 500.0
+
   # Compute dtype: "float32" or "bfloat16" (mixed precision: bf16 layers, float32 parameters,
   # optimizer states, BatchNorm statistics and losses; docs/performance.md).
   config.dtype = "float32"

@@ -1,14 +1,20 @@
 """Augmentation (gan_jax/augment.py): each transformation against its definition on a fixed batch,
-gradients, draws, ADA's controller."""
+gradients, draws, ADA's controller, and the augmented step on 1 and 2 devices."""
 
+import functools
 import math
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
-from gan_jax import augment
+from configs import dcgan_fashion_mnist, toy2d_ring8
+from gan_jax import augment, config_validation, data_parallel, train_state, train_step
+from gan_jax.errors import UserError
+from gan_jax.models import registry
+from gan_jax.train_step import StepOptions
 
 ADA = augment.AugmentOptions(method="ada", operations=augment.ADA_OPERATIONS)
 
@@ -188,3 +194,137 @@ def test_adjust_ada_moves_p_by_the_images_shown_towards_the_target():
   assert float(augment.adjust_ada(high, 4, 32, options).p) == 1.0  # 0.95 + 0.256, clipped at 1
   fixed = augment.AugmentOptions(method="ada", ada_interval=0)
   assert float(augment.adjust_ada(high, 4, 32, fixed).p) == pytest.approx(0.95)
+
+
+TINY_SHAPE = (8, 8, 1)
+
+
+def _tiny_dcgan_state(ada_p=None, pack=1, generator_tx=None, discriminator_tx=None):
+  config = dcgan_fashion_mnist.get_config()
+  config.model.update(latent_dim=8, generator_features=(6, 4), discriminator_features=(4, 6),
+                      generator_kernel_sizes=(3, 3), discriminator_kernel_sizes=(3, 3),
+                      dropout_rate=0.0)
+  generator, discriminator = registry.create_models(config.model, TINY_SHAPE)
+  return train_state.create_train_state(
+      jax.random.key(0), generator, discriminator, generator_tx or optax.sgd(0.1),
+      discriminator_tx or optax.sgd(0.1), latent_dim=8, image_shape=TINY_SHAPE, ada_p=ada_p,
+      pack=pack)
+
+
+def _batch(num, seed=0):
+  return {"image": jax.random.uniform(jax.random.key(seed), (num, *TINY_SHAPE), minval=-1.0,
+                                      maxval=1.0)}
+
+
+def test_ada_p_follows_r_t_on_a_discriminator_that_overfits_on_purpose():
+  """Eight fixed real images, G frozen (learning rate 0), D trained fast with Adam: at first D
+  calls the real images fake (r_t = -1 < 0.6) and p falls; once D has learnt them (r_t -> 1) p
+  climbs. Every adjustment has the sign of (r_t over its interval - target) and the size of the
+  images shown, 2 steps x 8 images / 400."""
+  options = augment.AugmentOptions(method="ada", operations=augment.ADA_OPERATIONS,
+                                   ada_interval=2, ada_kimg=0.4)
+  step = jax.jit(functools.partial(train_step.train_step,
+                                   options=StepOptions(augmentation=options)))
+  state = _tiny_dcgan_state(ada_p=0.2, generator_tx=optax.sgd(0.0),
+                            discriminator_tx=optax.adam(1e-2))
+  batch = _batch(8)
+  r_t, p = [], [float(np.float32(0.2))]
+  for _ in range(30):
+    state, metrics = step(state, batch, jax.random.key(1))
+    r_t.append(float(metrics["ada_rt"]))
+    p.append(float(metrics["ada_p"]))
+  moves = []
+  for i in range(1, 30, 2):  # After steps 2, 4, ...: the interval's two steps.
+    change = p[i + 1] - p[i - 1]
+    direction = np.sign(np.mean(r_t[i - 1:i + 1]) - 0.6)
+    expected = float(np.clip(p[i - 1] + direction * 16 / 400, 0.0, 1.0)) - p[i - 1]
+    assert change == pytest.approx(expected, abs=1e-6), (i, r_t, p)
+    assert p[i] == p[i - 1]  # Between adjustments p stays.
+    moves.append(direction)
+  assert -1 in moves and 1 in moves
+  assert np.all(np.asarray(r_t[-6:]) > 0.6) and p[-1] > p[0]  # D overfits; p rose past its start
+
+
+def _run_on(devices, options, state, num_steps=2, batch_size=8):
+  mesh = data_parallel.create_mesh(devices)
+  step = data_parallel.parallelize_train_step(
+      functools.partial(train_step.train_step, options=options), mesh, donate_state=False)
+  state = jax.device_put(state, data_parallel.replicated(mesh))
+  for i in range(num_steps):
+    batch = jax.device_put(_batch(batch_size, seed=i), data_parallel.batch_sharded(mesh))
+    state, metrics = step(state, batch, jax.random.key(3))
+  return state, metrics
+
+
+@pytest.mark.parametrize("method, update_order, pack", [
+    ("diffaugment", "alternating", 1), ("ada", "simultaneous", 2)])
+def test_augmented_step_on_two_devices_equals_one_device(method, update_order, pack):
+  """Each device augments its shard with its slice of one global draw: 2 devices train what one
+  does (with packing: augmented per sample, then packed)."""
+  operations = (augment.DIFFAUGMENT_POLICIES if method == "diffaugment" else
+                augment.ADA_OPERATIONS)
+  options = StepOptions(update_order=update_order, pack=pack,
+                        augmentation=augment.AugmentOptions(method=method, operations=operations,
+                                                            ada_interval=1, ada_kimg=0.1))
+  state = _tiny_dcgan_state(ada_p=0.5 if method == "ada" else None, pack=pack)
+  (state_1, metrics_1), (state_2, metrics_2) = (
+      _run_on(devices, options, state) for devices in (jax.devices()[:1], jax.devices()[:2]))
+  for a, b in zip(jax.tree_util.tree_leaves((state_1, metrics_1)),
+                  jax.tree_util.tree_leaves((state_2, metrics_2))):
+    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-5)
+  if method == "ada":
+    assert float(state_1.ada.p) != 0.5  # Adjusted after each step (interval 1).
+
+
+@pytest.mark.parametrize("update_order", train_step.UPDATE_ORDERS)
+def test_every_update_order_augments_all_that_d_sees_in_both_updates(update_order, monkeypatch):
+  """Traced (not compiled): D's update augments its real and its generated batch, G's update
+  the generated batch it backpropagates through; a packed D gets the samples augmented before
+  they are packed."""
+  calls = []
+  original = augment.apply
+
+  def recording_apply(images, params, options, p=None):
+    out = original(images, params, options, p)
+    calls.append(images.shape)
+    return out
+
+  monkeypatch.setattr(augment, "apply", recording_apply)
+  options = StepOptions(update_order=update_order, pack=2, augmentation=augment.AugmentOptions(
+      method="diffaugment", operations=("translation",)))
+  state = _tiny_dcgan_state(pack=2)
+  jax.eval_shape(functools.partial(train_step.train_step, options=options), state, _batch(8),
+                 jax.random.key(0))
+  # Real and generated in D's loss, generated in G's: 8 unpacked samples each time.
+  assert calls == [(8, *TINY_SHAPE)] * 3
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"method": "diffaug"},
+     "config.augment.method='diffaug' is invalid: choose one of ('none', 'diffaugment', 'ada')"),
+    ({"method": "diffaugment", "diffaugment_policy": "color,zoom"},
+     "config.augment.diffaugment_policy='color,zoom' is invalid: give a comma-separated "
+     "selection of ('color', 'translation', 'cutout')"),
+    ({"method": "ada", "ada_pipeline": "blit,geom"},
+     "config.augment.ada_pipeline='blit,geom' is invalid: give a comma-separated selection of "
+     "the groups ('blit', 'color')"),
+    ({"method": "ada", "ada_p": 1.5}, "config.augment.ada_p=1.5 is invalid: it must be a "
+     "probability in [0, 1]"),
+    ({"ada_target": 1.0}, "config.augment.ada_target=1.0 is invalid: it must be in (-1, 1)"),
+    ({"ada_interval": -1}, "config.augment.ada_interval=-1 is invalid: it must be an integer >= 0"),
+    ({"ada_kimg": -5.0}, "config.augment.ada_kimg=-5.0 is invalid: it must be a positive number"),
+])
+def test_bad_augment_fields_are_one_line_errors(overrides, message):
+  config = dcgan_fashion_mnist.get_config()
+  with config.augment.ignore_type():
+    config.augment.update(overrides)
+  with pytest.raises(UserError) as error:
+    config_validation.validate_config(config, num_devices=1)
+  assert message in str(error.value)
+
+
+def test_augmenting_two_d_points_is_refused():
+  config = toy2d_ring8.get_config()
+  config.augment.method = "diffaugment"
+  with pytest.raises(UserError, match="2-D points"):
+    config_validation.validate_config(config, num_devices=1)

@@ -68,3 +68,21 @@ def test_ema_and_conditional_decide_whether_a_run_resumes():
   assert len(workdir.resume_differences(saved, config)) == 2
   config.ema_decay, config.conditional = None, False
   assert workdir.resume_differences(saved, config) == []
+
+
+def test_runs_saved_before_augmentation_read_as_without_it():
+  """A config.json without the augment section trained without augmentation; a section missing
+  a field added later gets that field's old value, the others are kept."""
+  config = dcgan_fashion_mnist.get_config()
+  saved = json.loads(config.to_json_best_effort())
+  del saved["augment"]
+  upgraded = workdir.upgrade(saved)
+  assert upgraded["augment"] == config.augment.to_dict()
+  assert workdir.resume_differences(saved, config) == []
+  partial = json.loads(config.to_json_best_effort())
+  partial["augment"] = {"method": "ada", "ada_p": 0.2}
+  assert workdir.upgrade(partial)["augment"] == {**config.augment.to_dict(), "method": "ada",
+                                                 "ada_p": 0.2}
+  config.augment.method = "ada"
+  assert workdir.resume_differences(saved, config) == [
+      "  augment.method: 'none' in the saved run -> 'ada' now"]
