@@ -62,6 +62,12 @@ def get_config():
   config.generator_loss = "non_saturating"
   # Weight of the WGAN-GP gradient penalty in D's loss (0 = off; needs D without BatchNorm).
   config.gradient_penalty_weight = 0.0
+  # R1 and R2 (Mescheder et al. 2018): γ of the penalty γ/2 · E‖∇D(x)‖² on real (r1) and
+  # generated (r2) images in D's loss, with any loss (0 = off; needs D without BatchNorm).
+  config.r1_gamma = 0.0
+  config.r2_gamma = 0.0
+  # R1/R2 every this many steps, scaled by it (StyleGAN2's lazy regularization: 16; 1 = always).
+  config.regularization_interval = 1
   # WGAN weight clipping: D's parameters kept in [-c, c] after every update (None = off).
   config.discriminator_weight_clip = ml_collections.config_dict.placeholder(float)
   # Discriminator updates per generator update (each on its own real batch).

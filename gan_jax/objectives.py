@@ -162,12 +162,13 @@ def augmenter(options, rng, shape, p=None):
 
 
 def discriminator_objective(discriminator, params, real_images, fake_images, rng, options, *,
-                            real_labels, fake_labels, penalty_rng, augment_p=None):
+                            real_labels, fake_labels, penalty_rng, augment_p=None, step=0):
   """D's loss on real and generated (unpacked) images: (value, (real logits, fake logits, new
   batch_stats, extra metrics)).
 
   Both batches are augmented (`augmenter`, per sample, before packing) when the options say
-  so; `augment_p` is ADA's p.
+  so; `augment_p` is ADA's p. The R1/R2 penalties (`options.r1_gamma`, `r2_gamma`) are taken on
+  steps `step` that are multiples of `options.regularization_interval` (`lazy_penalties`).
   """
   pack, axis_name = options.pack, options.axis_name
   augment_real = augmenter(options, jax.random.fold_in(rng, 2), real_images.shape, augment_p)
@@ -179,7 +180,7 @@ def discriminator_objective(discriminator, params, real_images, fake_images, rng
     return apply(discriminator.replace(batch_stats=batch_stats), variables, images, train=True,
                  rng=key, axis_name=axis_name, labels=labels)
 
-  # What D sees of each batch, as a function of the unpacked images.
+  # What D sees of each batch, as a function of the unpacked images (R1/R2 differentiate it).
   real_critic = lambda stats, x: critic(stats, pack_samples(augment_real(x), pack),
                                         jax.random.fold_in(rng, 0), real_labels)
   fake_critic = lambda stats, x: critic(stats, pack_samples(augment_fake(x), pack),
@@ -201,10 +202,40 @@ def discriminator_objective(discriminator, params, real_images, fake_images, rng
         lambda x: critic(batch_stats, x, rng, real_labels)[0], real_inputs, fake_inputs, mix)
     value = value + options.gradient_penalty_weight * penalty
     metrics["gradient_penalty"] = penalty
+  if options.r1_gamma or options.r2_gamma:
+
+    def penalties():
+      r1 = (losses.input_gradient_penalty(
+          lambda x: real_critic(discriminator.batch_stats, x)[0], real_images)
+            if options.r1_gamma else jnp.zeros(()))
+      r2 = (losses.input_gradient_penalty(lambda x: fake_critic(real_stats, x)[0], fake_images)
+            if options.r2_gamma else jnp.zeros(()))
+      return r1, r2
+
+    r1, r2 = lazy_penalties(penalties, step, options.regularization_interval)
+    value = value + options.r1_gamma / 2 * r1 + options.r2_gamma / 2 * r2
+    if options.r1_gamma:
+      metrics["r1_penalty"] = r1
+    if options.r2_gamma:
+      metrics["r2_penalty"] = r2
   if options.augmentation.method == "ada":
     # ADA's overfitting heuristic r_t = E[sign(D(x))] on the augmented real batch.
     metrics["ada_rt"] = jnp.mean(jnp.sign(real_logits.astype(jnp.float32)))
   return value, (real_logits, fake_logits, batch_stats, metrics)
+
+
+def lazy_penalties(penalties, step, interval):
+  """`penalties()` (a tuple of scalars) times `interval` at steps that are multiples of it, zeros
+  at the others: StyleGAN2's lazy regularization (Karras et al., "Analyzing and Improving the
+  Image Quality of StyleGAN", 2020), whose expected weight per step is that of the penalty at
+  every step. (Their code takes the penalty in a separate optimizer step scaled by the interval,
+  stylegan2-ada-pytorch training/training_loop.py; here it joins that step's D loss.)"""
+  if interval == 1:
+    return penalties()
+  shapes = jax.eval_shape(penalties)
+  zeros = lambda: jax.tree_util.tree_map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+  values = lax.cond(step % interval == 0, penalties, zeros)
+  return tuple(interval * value for value in values)
 
 
 def generator_objective(discriminator, fake_images, rng, options, labels, augment_p=None):
@@ -219,5 +250,7 @@ def generator_objective(discriminator, fake_images, rng, options, labels, augmen
 
 
 def check_penalty(state, options):
-  if options.gradient_penalty_weight and getattr(state.discriminator.module, "batch_norm", False):
-    raise ValueError("The gradient penalty is per example; use a discriminator without BatchNorm.")
+  penalties = options.gradient_penalty_weight or options.r1_gamma or options.r2_gamma
+  if penalties and getattr(state.discriminator.module, "batch_norm", False):
+    raise ValueError("Gradient penalties (WGAN-GP, R1, R2) are per example; use a discriminator "
+                     "without BatchNorm.")

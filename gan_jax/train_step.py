@@ -57,6 +57,10 @@ class StepOptions:
       (`objectives.generate`; PacGAN's code: one per pack slot); 1: one batch.
     augmentation: `augment.AugmentOptions`: DiffAugment or ADA on every image D sees (ADA's p
       is the state's `ada.p`, `create_train_state(ada_p=...)`).
+    r1_gamma, r2_gamma: γ of the R1 (real) and R2 (generated) penalties γ/2 · E‖∇D(x)‖² in D's
+      loss (`losses.input_gradient_penalty`; 0: off); D must be without BatchNorm.
+    regularization_interval: R1/R2 are taken every this many steps, scaled by it (StyleGAN2's
+      lazy regularization; 1: every step).
     axis_name: the mapped device axis when run under `shard_map`/`pmap`, else None.
   """
 
@@ -68,6 +72,9 @@ class StepOptions:
   update_order: str = "alternating"
   generator_groups: int = 1
   augmentation: augment.AugmentOptions = augment.AugmentOptions()
+  r1_gamma: float = 0.0
+  r2_gamma: float = 0.0
+  regularization_interval: int = 1
   axis_name: Optional[str] = None
 
   def __post_init__(self):
@@ -85,7 +92,9 @@ class StepOptions:
                n_discriminator_steps=config.n_discriminator_steps, pack=config.pack,
                update_order=config.update_order,
                generator_groups=config.pack if config.pack_batch == "inputs" else 1,
-               augmentation=augment.AugmentOptions.from_config(config))
+               augmentation=augment.AugmentOptions.from_config(config),
+               r1_gamma=float(config.r1_gamma), r2_gamma=float(config.r2_gamma),
+               regularization_interval=config.regularization_interval)
 
 
 def rows_per_step(config):
@@ -150,7 +159,7 @@ def discriminator_update(state, real_images, rng, options=StepOptions(), real_la
       fake_images=lax.stop_gradient(fake_images), rng=dropout_rng, options=options,
       real_labels=real_labels, fake_labels=fake_labels,
       penalty_rng=jax.random.fold_in(latent_rng, 1),
-      augment_p=objectives.augment_probability(state))
+      augment_p=objectives.augment_probability(state), step=state.step)
   (value, (real_logits, fake_logits, batch_stats, extra_metrics)), grads = jax.value_and_grad(
       loss_fn, has_aux=True)(discriminator.params)
   discriminator = discriminator.apply_gradients(pmean(grads, axis_name))
@@ -246,7 +255,7 @@ def simultaneous_updates(state, real_images, rng, options=StepOptions(), real_la
     d_value, d_aux = objectives.discriminator_objective(
         discriminator, discriminator_params, real_images, lax.stop_gradient(fake_images),
         dropout_rng, options, real_labels=real_labels, fake_labels=labels,
-        penalty_rng=jax.random.fold_in(latent_rng, 1), augment_p=augment_p)
+        penalty_rng=jax.random.fold_in(latent_rng, 1), augment_p=augment_p, step=state.step)
     frozen = discriminator.replace(params=lax.stop_gradient(discriminator_params))
     g_value = objectives.generator_objective(frozen, fake_images,
                                              jax.random.fold_in(dropout_rng, 1), options, labels,
@@ -285,9 +294,11 @@ def train_step(state, batch, rng, options=StepOptions(), axis_name=None):
   Returns:
     (new state, metrics): scalar metrics d_loss, g_loss, d_real = mean D(x), d_fake = mean D(G(z))
     (probabilities for BCE, critic values otherwise), fake/real pixel mean and std, plus
-    critic_loss = E[D(G(z))] - E[D(x)] for the Wasserstein loss, gradient_penalty when it is on,
-    ada_rt = E[sign(D(x))] and ada_p (after this step) with ADA; discriminator metrics are those
-    of the last discriminator update; all averaged over the devices.
+    critic_loss = E[D(G(z))] - E[D(x)] for the Wasserstein loss, gradient_penalty, r1_penalty and
+    r2_penalty when they are on (the lazy R1/R2 scaled by their interval at the steps they are
+    taken, 0 between them), ada_rt = E[sign(D(x))] and ada_p (after this step) with ADA;
+    discriminator metrics are those of the last discriminator update; all averaged over the
+    devices.
   """
   if axis_name is not None:
     options = dataclasses.replace(options, axis_name=axis_name)

@@ -49,6 +49,9 @@ def prepare(workdir):
 # Fields added after runs were saved, with the value an older config.json (which lacks them)
 # trained under. Model fields are per model family: a DCGAN run never had the MLP's fields.
 ADDED_FIELDS = {
+    "r1_gamma": 0.0,
+    "r2_gamma": 0.0,
+    "regularization_interval": 1,
     # A section: its fields are filled one by one.
     "augment": {"method": "none", "diffaugment_policy": "color,translation,cutout",
                 "ada_pipeline": "blit,color", "ada_p": 0.0, "ada_target": 0.6,
