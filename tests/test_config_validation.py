@@ -9,6 +9,7 @@ from gan_jax import config_validation, input_pipeline
 from gan_jax.errors import UserError
 
 CONFIGS = ("default", "mlp_fashion_mnist", "mlp_mnist", "dcgan_fashion_mnist", "dcgan_mnist",
+           "dcgan_fashion_mnist_2500", "dcgan_mnist_2500",
            "dcgan64", "dcgan_rps", "wgan_fashion_mnist", "wgan_food101", "toy2d_ring8",
            "toy2d_grid25", "stacked_mnist", "pacgan_ring8", "pacgan_grid25", "test")
 
@@ -45,6 +46,8 @@ def _set(config, field, value):
     (wgan_fashion_mnist, "r1_gamma", 10.0,
      "config.model.discriminator_batch_norm=True is invalid: R1/R2 penalise each image's own "
      "input gradient"),
+    (dcgan_fashion_mnist, "data.subset_size", 0,
+     "config.data.subset_size=0 is invalid: it must be None or a positive integer"),
     (wgan_fashion_mnist, "discriminator_weight_clip", 0.0,
      "config.discriminator_weight_clip=0.0 is invalid: it must be a positive number"),
     (dcgan_fashion_mnist, "optimizer.name", "sgd",
