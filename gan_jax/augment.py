@@ -430,12 +430,12 @@ def validate(config, points=False):
   for field in ("diffaugment_policy", "ada_pipeline"):
     require(isinstance(augment[field], str), f"augment.{field}", augment[field],
             "it must be a comma-separated string")
-  if augment.method != "none":
-    field, choices = (
-        ("diffaugment_policy", f"{DIFFAUGMENT_POLICIES}") if augment.method == "diffaugment"
-        else ("ada_pipeline", f"the groups {tuple(ADA_GROUPS)} and {ADA_OPERATIONS}"))
+  # Both, whatever the method: a wrong value should not wait for the run that uses it.
+  for method, field, choices in (
+      ("diffaugment", "diffaugment_policy", f"{DIFFAUGMENT_POLICIES}"),
+      ("ada", "ada_pipeline", f"the groups {tuple(ADA_GROUPS)} and {ADA_OPERATIONS}")):
     try:
-      parse_operations(augment.method, augment.diffaugment_policy, augment.ada_pipeline)
+      parse_operations(method, augment.diffaugment_policy, augment.ada_pipeline)
     except ValueError:
       require(False, f"augment.{field}", augment[field],
               f"give a comma-separated selection of {choices}")

@@ -302,10 +302,10 @@ def test_every_update_order_augments_all_that_d_sees_in_both_updates(update_orde
 @pytest.mark.parametrize("overrides, message", [
     ({"method": "diffaug"},
      "config.augment.method='diffaug' is invalid: choose one of ('none', 'diffaugment', 'ada')"),
-    ({"method": "diffaugment", "diffaugment_policy": "color,zoom"},
+    ({"diffaugment_policy": "color,zoom"},
      "config.augment.diffaugment_policy='color,zoom' is invalid: give a comma-separated "
      "selection of ('color', 'translation', 'cutout')"),
-    ({"method": "ada", "ada_pipeline": "blit,geom"},
+    ({"ada_pipeline": "blit,geom"},
      "config.augment.ada_pipeline='blit,geom' is invalid: give a comma-separated selection of "
      "the groups ('blit', 'color')"),
     ({"method": "ada", "ada_p": 1.5}, "config.augment.ada_p=1.5 is invalid: it must be a "
