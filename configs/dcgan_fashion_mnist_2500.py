@@ -4,7 +4,7 @@ Fashion-MNIST, the setting of the augmentation and R1 comparison (docs/results.m
     python main.py --config=configs/dcgan_fashion_mnist_2500.py --workdir=runs/fm2500/none \
         --config.num_seeds=3
     # the same with --config.augment.method=diffaugment, --config.augment.method=ada, or
-    # --config.r1_gamma=0.1 --config.regularization_interval=16 (workdirs .../diffaugment, ...)
+    # --config.r1_gamma=1 --config.regularization_interval=16 (workdirs .../diffaugment, ...)
 
 The 2,500 training images (`config.data.subset_size`, 250 per class on average) are the same for
 every seed and every variant; the evaluation compares 10,000 samples with 10,000 held-out test
