@@ -20,6 +20,29 @@ every D block (the notebook skips the first and last: no effect on the counts); 
 in training mode in both updates. Parameter counts (docs/models.md, asserted in
 tests/test_models.py): G 15,214,315 (15,212,923 trainable), D 1,763,921 (notebook: 15,214,283 /
 15,212,907 and 1,763,921).
+
+Small data. 2,520 images are few for a 1.76M-parameter D: it sees each image every 78 steps, 200
+times over the run, and can memorise them, after which G stops improving (article 004 asks for
+"augmentation" and "other losses"). What this data needs, all options of this config:
+
+  * augment every image D sees, real and generated, in both players' updates
+    (docs/models.md, "Augmentation and R1/R2 for small data"): ADA,
+    `--config.augment.method=ada`, whose p rises only as far as D overfits (Karras et al. 2020
+    train StyleGAN2 on 1,336 to 5,000 images this way; RGB, so its hue and saturation apply;
+    x-flips and 90° rotations do not leak into the samples while p stays below ~0.8), or
+    DiffAugment, `--config.augment.method=diffaugment` (colour, translation by up to 37 pixels,
+    cutout of a 150x150 square; Zhao et al. 2020 train on 100 images with it);
+  * R1 on the real images, lazily: StyleGAN2-ADA's heuristic γ = 0.0002 · 300² / 32 = 0.56
+    (its train.py, cfg "auto"), every 16 steps: `--config.r1_gamma=0.56
+    --config.regularization_interval=16` (this D has no BatchNorm, so R1 applies);
+  * the evaluation against the 372 held-out test images needs Inception weights
+    (`--config.evaluation.inception_weights`, docs/evaluation.md).
+
+    python main.py --config=configs/dcgan_rps.py --workdir=runs/dcgan_rps_ada \
+        --config.augment.method=ada --config.r1_gamma=0.56 --config.regularization_interval=16
+
+Not measured at this size yet; the same options are measured on 2,500 Fashion-MNIST images
+(`configs/dcgan_fashion_mnist_2500.py`, docs/results.md).
 """
 
 from configs import dcgan_fashion_mnist

@@ -64,6 +64,12 @@ def get_config():
   config.generator_loss = "non_saturating"
   # Weight of the WGAN-GP gradient penalty in D's loss (0 = off; needs D without BatchNorm).
   config.gradient_penalty_weight = 0.0
+  # R1 and R2 (Mescheder et al. 2018): γ of the penalty γ/2 · E‖∇D(x)‖² on real (r1) and
+  # generated (r2) images in D's loss, with any loss (0 = off; needs D without BatchNorm).
+  config.r1_gamma = 0.0
+  config.r2_gamma = 0.0
+  # R1/R2 every this many steps, scaled by it (StyleGAN2's lazy regularization: 16; 1 = always).
+  config.regularization_interval = 1
   # WGAN weight clipping: D's parameters kept in [-c, c] after every update (None = off).
   config.discriminator_weight_clip = ml_collections.config_dict.placeholder(float)
   # Discriminator updates per generator update (each on its own real batch).
@@ -86,6 +92,26 @@ def get_config():
   # Class-conditional GAN on the data's labels: label embedding appended to z in G, projection
   # discriminator (docs/models.md); sample grids get one row per class.
   config.conditional = False
+
+  # Augmentation of every image D sees, real and generated, in both players' updates, for small
+  # data sets (gan_jax/augment.py; docs/models.md, "Augmentation and R1/R2 for small data").
+  config.augment = ml_collections.ConfigDict()
+  # "none", "diffaugment" (Zhao et al. 2020: fixed policies on every image) or "ada" (Karras et
+  # al. 2020: each transformation with probability p, p following D's overfitting).
+  config.augment.method = "none"
+  # DiffAugment's policies, comma-separated: "color", "translation", "cutout".
+  config.augment.diffaugment_policy = "color,translation,cutout"
+  # ADA's transformations, comma-separated: the groups "blit" (xflip, rotate90, xint) and
+  # "color" (brightness, contrast, lumaflip, hue, saturation), or single ones.
+  config.augment.ada_pipeline = "blit,color"
+  # ADA's initial probability p of each transformation.
+  config.augment.ada_p = 0.0
+  # ADA's target for r_t = E[sign(D(x_real))] over each interval (paper: 0.6).
+  config.augment.ada_target = 0.6
+  # Steps between two adjustments of p (paper: 4); 0: p stays at ada_p.
+  config.augment.ada_interval = 4
+  # Adjustment speed: thousands of real images over which p can move by 1 (paper: 500).
+  config.augment.ada_kimg = 500.0
 
   # Compute dtype: "float32" or "bfloat16" (mixed precision: bf16 layers, float32 parameters,
   # optimizer states, BatchNorm statistics and losses; docs/performance.md).

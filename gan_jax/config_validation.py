@@ -1,12 +1,13 @@
 """Checks a config before any data loads or anything compiles: one message per bad field.
 
 Each owner checks its own fields (the data sources the data, the model registry the networks,
-the losses, optimizers, step, state, seeds, schedule and reporting theirs); this module only
-calls them in order, on the config upgraded to today's fields (`gan_jax.workdir.upgrade`).
+the losses, augmentation, optimizers, step, state, seeds, schedule and reporting theirs); this
+module only calls them in order, on the config upgraded to today's fields
+(`gan_jax.workdir.upgrade`).
 """
 
-from gan_jax import distributed, losses, nonfinite, optimizers, reporting, schedule, seeds
-from gan_jax import train_state, train_step
+from gan_jax import augment, distributed, losses, nonfinite, optimizers, reporting, schedule
+from gan_jax import seeds, train_state, train_step
 from gan_jax.data import sources
 from gan_jax.models import registry
 
@@ -23,6 +24,7 @@ def validate_config(config, num_devices):
   registry.validate(config, points)
   schedule.validate(config)
   losses.validate(config)
+  augment.validate(config, points)
   optimizers.validate(config)
   train_step.validate(config, num_devices,
                       fixed_points=points and bool(config.data.toy2d.num_examples))

@@ -153,7 +153,9 @@ def create_dataset(arrays, batch_size, *, seed, start_step=0, value_range=(0.0, 
 
 
 def prepare_arrays(arrays, settings, chunk=1024):
-  """Applies the deterministic transformations (channels, center crop, resize) to a split."""
+  """The training subset of a split (`config.data.subset_size`), with the deterministic
+  transformations (channels, center crop, resize) applied."""
+  arrays = sources.training_subset(arrays, settings)
   native = tuple(arrays.image_shape)
   if transforms.prepared_shape(native, settings) == native and settings.crop == "none":
     return arrays
@@ -186,6 +188,10 @@ def _rebatch(chunks, batch_size):
 def _streaming_input(tfds_split, settings, global_batch_size, seed, process_index,
                      process_count):
   """Batches streamed from a TFDS split that is not held in memory."""
+  if settings.subset_size is not None:
+    raise UserError(f"config.data.subset_size={settings.subset_size} needs the split in memory, "
+                    f"but {tfds_split.source} is streamed; set config.data.in_memory=True (if "
+                    "it fits).")
   import tensorflow as tf  # pylint: disable=g-import-not-at-top
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
 

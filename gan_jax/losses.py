@@ -21,7 +21,7 @@
 import jax
 import jax.numpy as jnp
 
-from gan_jax.errors import is_number, require
+from gan_jax.errors import is_int, is_number, require
 
 LOSSES = ("bce", "wasserstein", "hinge", "least_squares")
 GENERATOR_LOSSES = ("non_saturating", "minimax")
@@ -115,8 +115,33 @@ def gradient_penalty(critic_fn, real_images, fake_images, mix):
   return jnp.mean(jnp.square(norms - 1.0))
 
 
+def input_gradient_penalty(critic_fn, images):
+  """E‖∇_x D(x)‖²: the R1 penalty on real images, R2 on generated ones (without the γ/2).
+
+  Mescheder et al., "Which Training Methods for GANs do actually Converge?" (2018) penalise
+  γ/2 · E‖∇D(x)‖² on real data (R1) or on generated data (R2); StyleGAN2 uses R1, R3GAN (Huang
+  et al., "The GAN is dead; long live the GAN! A Modern GAN Baseline", 2024) both.
+  stylegan2-ada-pytorch's training/loss.py sums the squared gradient of D's summed outputs per
+  example (taken with respect to the image before augmentation, as here). As in
+  `gradient_penalty`, example i's output must depend only on example i (no BatchNorm).
+
+  Args:
+    critic_fn: images [n, ...] -> outputs [m]: D's outputs for what it sees of the images (they
+      may be augmented and packed, m = n / pack; the squared norm of one output's gradient then
+      sums over its pack's samples).
+    images: [n, ...], where the gradient is taken.
+
+  Returns:
+    The scalar mean over D's m outputs of the squared gradient norm.
+  """
+  outputs, vjp = jax.vjp(critic_fn, images)
+  (grads,) = vjp(jnp.ones_like(outputs))
+  return jnp.sum(jnp.square(grads.astype(jnp.float32))) / outputs.shape[0]
+
+
 def validate(config):
-  """The loss fields of a run's config: `loss`, `generator_loss`, `gradient_penalty_weight`."""
+  """The loss fields of a run's config: `loss`, `generator_loss`, the WGAN-GP weight and the
+  R1/R2 penalties."""
   require(config.loss in LOSSES, "loss", config.loss, f"choose one of {LOSSES}")
   require(config.generator_loss in GENERATOR_LOSSES, "generator_loss", config.generator_loss,
           f"choose one of {GENERATOR_LOSSES}")
@@ -128,3 +153,19 @@ def validate(config):
             "model.discriminator_batch_norm", config.model.get("discriminator_batch_norm"),
             "the gradient penalty is per example and BatchNorm mixes the examples of a batch; "
             "set it to False (WGAN-GP uses no BatchNorm in the critic)")
+  for field in ("r1_gamma", "r2_gamma"):
+    gamma = config[field]
+    require(is_number(gamma) and gamma >= 0, field, gamma,
+            "it must be a number >= 0, the γ of γ/2 · E‖∇D(x)‖² (0 turns the penalty off)")
+  interval = config.regularization_interval
+  require(is_int(interval) and interval > 0, "regularization_interval", interval,
+          "it must be a positive integer: R1/R2 every that many steps, scaled by it (1 = every "
+          "step; StyleGAN2: 16)")
+  if config.r1_gamma or config.r2_gamma:
+    # With batch statistics D(x_i) depends on the whole batch: ∇_{x_i} of ΣD would add every
+    # other output's dependence on x_i to example i's gradient, which is not R1's ‖∇D(x_i)‖.
+    # Computing it per example instead needs D on batches of one, where BatchNorm in training
+    # mode is undefined; the R1/R2 references use no BatchNorm in D.
+    require(not config.model.get("discriminator_batch_norm", False),
+            "model.discriminator_batch_norm", True, "R1/R2 penalise each image's own input "
+            "gradient and BatchNorm mixes the examples of a batch; set it to False")

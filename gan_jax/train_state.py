@@ -2,7 +2,8 @@
 
 Everything a run needs to continue exactly lives in the pytree (checkpointed by Orbax); the Flax
 modules and optax transformations are static fields, rebuilt from the config on restore. That
-includes the exponential moving average (EMA) of the generator's weights when a run keeps one.
+includes the exponential moving average (EMA) of the generator's weights when a run keeps one,
+and ADA's augmentation probability and controller sums when a run augments with ADA.
 """
 
 import functools
@@ -14,7 +15,7 @@ import jax.numpy as jnp
 import optax
 from flax import struct
 
-from gan_jax import latent_space, optimizers
+from gan_jax import augment, latent_space, optimizers
 from gan_jax.errors import UserError, is_number, require
 from gan_jax.models import registry
 
@@ -73,6 +74,8 @@ class GANState(struct.PyTreeNode):
   step: jax.Array
   generator: NetworkState
   discriminator: NetworkState
+  # ADA's p and controller sums (`augment.AdaState`); None without ADA (no leaves).
+  ada: Optional[augment.AdaState]
   latent_dim: int = struct.field(pytree_node=False)
   # The generator's prior p(z), one of `latent_space.LATENT_DISTRIBUTIONS`.
   latent_distribution: str = struct.field(pytree_node=False, default="normal")
@@ -101,7 +104,7 @@ def _init_network(rng, module, tx, example_input, ema_decay=None):
 
 
 def create_train_state(rng, generator, discriminator, generator_tx, discriminator_tx, *,
-                       latent_dim, image_shape, pack=1, ema_decay=None,
+                       latent_dim, image_shape, pack=1, ema_decay=None, ada_p=None,
                        latent_distribution="normal"):
   """Initialises both networks and their optimizers.
 
@@ -116,6 +119,8 @@ def create_train_state(rng, generator, discriminator, generator_tx, discriminato
     pack: PacGAN's number of samples D judges jointly; D's input has `pack` times the channels.
     ema_decay: keep an EMA of the generator's weights with this decay (e.g. 0.999); None or 0:
       none. Modules with `num_classes` > 0 are initialised with labels.
+    ada_p: ADA's initial augmentation probability: the state then holds ADA's controller
+      (`augment.AdaState`); None: no ADA.
     latent_distribution: the generator's prior, one of `latent_space.LATENT_DISTRIBUTIONS`.
 
   Returns:
@@ -130,6 +135,7 @@ def create_train_state(rng, generator, discriminator, generator_tx, discriminato
       discriminator=_init_network(
           discriminator_rng, discriminator, discriminator_tx,
           jnp.zeros((1, *image_shape[:-1], pack * image_shape[-1]), jnp.float32)),
+      ada=None if ada_p is None else augment.AdaState.create(ada_p),
       latent_dim=latent_dim,
       latent_distribution=latent_distribution,
   )
@@ -145,14 +151,16 @@ def validate(config):
 
 
 def state_from_config(config, image_shape, rng, num_classes=0):
-  """The initial `GANState` of a run's config: its models (`registry`), optimizers, packing and
-  EMA; conditional on `num_classes` classes when > 0 (`conditioning_classes`)."""
+  """The initial `GANState` of a run's config: its models (`registry`), optimizers, packing, EMA
+  and ADA's controller; conditional on `num_classes` classes when > 0 (`conditioning_classes`)."""
   generator, discriminator = registry.create_models(config.model, image_shape, num_classes,
                                                     dtype=config.dtype)
   generator_tx, discriminator_tx = optimizers.create_optimizers(config)
   return create_train_state(rng, generator, discriminator, generator_tx, discriminator_tx,
                             latent_dim=config.model.latent_dim, image_shape=image_shape,
                             pack=config.pack, ema_decay=config.ema_decay,
+                            ada_p=(float(config.augment.ada_p)
+                                   if config.augment.method == "ada" else None),
                             latent_distribution=config.model.latent_distribution)
 
 

@@ -7,12 +7,16 @@ No I/O, no globals, no logging. Its static choices are one frozen `StepOptions`,
     options = StepOptions(loss="bce", pack=2)        # or StepOptions.from_config(config)
     step = jax.jit(functools.partial(train_step, options=options))
 
-The pieces (latents, packing, objectives, metrics) live in `gan_jax.objectives`.
+The pieces (latents, packing, augmentation, objectives, metrics) live in `gan_jax.objectives`.
 
 Class-conditional networks (`module.num_classes` > 0) take labels: D sees the real batch with its
 labels and generated images with the labels they were generated for, drawn uniformly (like the
 latents, one global draw); G's update draws its own. When the generator's state keeps an EMA of
 its weights, `NetworkState.apply_gradients` updates it after each generator update.
+
+With augmentation (`options.augmentation`, `gan_jax.augment`) every image D sees is augmented,
+in both players' updates and every update order; with ADA, each D update adds E[sign(D(x_real))]
+to the state's controller sums and the step ends by adjusting p (`augment.adjust_ada`).
 """
 
 import dataclasses
@@ -23,7 +27,7 @@ import jax
 import jax.numpy as jnp
 from jax import lax
 
-from gan_jax import objectives
+from gan_jax import augment, objectives
 from gan_jax.errors import is_int, positive_int, require
 from gan_jax.objectives import pack_samples, pmean, sample_labels, sample_latents  # noqa: F401
 
@@ -59,6 +63,12 @@ class StepOptions:
       the last two need n_discriminator_steps=1.
     generator_groups: G's forward splits its batch into this many BatchNorm groups
       (`objectives.generate`; PacGAN's code: one per pack slot); 1: one batch.
+    augmentation: `augment.AugmentOptions`: DiffAugment or ADA on every image D sees (ADA's p
+      is the state's `ada.p`, `create_train_state(ada_p=...)`).
+    r1_gamma, r2_gamma: γ of the R1 (real) and R2 (generated) penalties γ/2 · E‖∇D(x)‖² in D's
+      loss (`losses.input_gradient_penalty`; 0: off); D must be without BatchNorm.
+    regularization_interval: R1/R2 are taken every this many steps, scaled by it (StyleGAN2's
+      lazy regularization; 1: every step).
     axis_name: the mapped device axis when run under `shard_map`/`pmap`, else None.
   """
 
@@ -71,6 +81,10 @@ class StepOptions:
   pack: int = 1
   update_order: str = "alternating"
   generator_groups: int = 1
+  augmentation: augment.AugmentOptions = augment.AugmentOptions()
+  r1_gamma: float = 0.0
+  r2_gamma: float = 0.0
+  regularization_interval: int = 1
   axis_name: Optional[str] = None
 
   def __post_init__(self):
@@ -94,7 +108,10 @@ class StepOptions:
                n_generator_steps=config.n_generator_steps,
                generator_latents=config.generator_latents, pack=config.pack,
                update_order=config.update_order,
-               generator_groups=config.pack if config.pack_batch == "inputs" else 1)
+               generator_groups=config.pack if config.pack_batch == "inputs" else 1,
+               augmentation=augment.AugmentOptions.from_config(config),
+               r1_gamma=float(config.r1_gamma), r2_gamma=float(config.r2_gamma),
+               regularization_interval=config.regularization_interval)
 
 
 def rows_per_step(config):
@@ -169,16 +186,18 @@ def discriminator_update(state, real_images, rng, options=StepOptions(), real_la
       objectives.discriminator_objective, discriminator, real_images=real_images,
       fake_images=lax.stop_gradient(fake_images), rng=dropout_rng, options=options,
       real_labels=real_labels, fake_labels=fake_labels,
-      penalty_rng=jax.random.fold_in(latent_rng, 1))
-  (value, (real_logits, fake_logits, batch_stats, penalty)), grads = jax.value_and_grad(
+      penalty_rng=jax.random.fold_in(latent_rng, 1),
+      augment_p=objectives.augment_probability(state), step=state.step)
+  (value, (real_logits, fake_logits, batch_stats, extra_metrics)), grads = jax.value_and_grad(
       loss_fn, has_aux=True)(discriminator.params)
   discriminator = discriminator.apply_gradients(pmean(grads, axis_name))
+  metrics = pmean(objectives.discriminator_metrics(value, real_logits, fake_logits,
+                                                   extra_metrics, options.loss), axis_name)
   state = state.replace(
       generator=state.generator.replace(batch_stats=generator_stats),
-      discriminator=discriminator.replace(batch_stats=batch_stats))
-  metrics = objectives.discriminator_metrics(value, real_logits, fake_logits, penalty,
-                                             options.loss)
-  return state, pmean(metrics, axis_name)
+      discriminator=discriminator.replace(batch_stats=batch_stats),
+      ada=augment.accumulate_signs(state.ada, metrics.get("ada_rt")))
+  return state, metrics
 
 
 def generator_update(state, num, rng, options=StepOptions(), latents_of=None):
@@ -199,7 +218,8 @@ def generator_update(state, num, rng, options=StepOptions(), latents_of=None):
     fake_images, batch_stats = objectives.generate(
         generator, {**generator.variables(), "params": params}, z, dropout_rng, options, labels)
     value = objectives.generator_objective(state.discriminator, fake_images, dropout_rng,
-                                           options, labels)
+                                           options, labels,
+                                           objectives.augment_probability(state))
     return value, (fake_images, batch_stats)
 
   (value, (fake_images, batch_stats)), grads = jax.value_and_grad(
@@ -236,7 +256,8 @@ def shared_forward_updates(state, real_images, rng, options=StepOptions(), real_
       generated=(fake_images, generator_stats, labels))
 
   loss_fn = functools.partial(objectives.generator_objective, state.discriminator,
-                              rng=jax.random.fold_in(rng, 2), options=options, labels=labels)
+                              rng=jax.random.fold_in(rng, 2), options=options, labels=labels,
+                              augment_p=objectives.augment_probability(state))
   value, image_grads = jax.value_and_grad(loss_fn)(fake_images)
   (grads,) = generator_vjp(image_grads)
   generator = state.generator.apply_gradients(pmean(grads, axis_name))
@@ -260,6 +281,7 @@ def simultaneous_updates(state, real_images, rng, options=StepOptions(), real_la
   z = sample_latents(latent_rng, num, state.latent_dim, axis_name, state.latent_distribution)
   labels = objectives.draw_fake_labels(state, latent_rng, num, axis_name)
   generator, discriminator = state.generator, state.discriminator
+  augment_p = objectives.augment_probability(state)
 
   def both_losses(generator_params, discriminator_params):
     fake_images, generator_stats = objectives.generate(
@@ -268,25 +290,26 @@ def simultaneous_updates(state, real_images, rng, options=StepOptions(), real_la
     d_value, d_aux = objectives.discriminator_objective(
         discriminator, discriminator_params, real_images, lax.stop_gradient(fake_images),
         dropout_rng, options, real_labels=real_labels, fake_labels=labels,
-        penalty_rng=jax.random.fold_in(latent_rng, 1))
+        penalty_rng=jax.random.fold_in(latent_rng, 1), augment_p=augment_p, step=state.step)
     frozen = discriminator.replace(params=lax.stop_gradient(discriminator_params))
     g_value = objectives.generator_objective(frozen, fake_images,
-                                             jax.random.fold_in(dropout_rng, 1), options, labels)
+                                             jax.random.fold_in(dropout_rng, 1), options, labels,
+                                             augment_p)
     return d_value + g_value, (d_value, g_value, d_aux, fake_images, generator_stats)
 
   (_, (d_value, g_value, d_aux, fake_images, generator_stats)), (g_grads, d_grads) = (
       jax.value_and_grad(both_losses, argnums=(0, 1), has_aux=True)(
           generator.params, discriminator.params))
-  real_logits, fake_logits, discriminator_stats, penalty = d_aux
+  real_logits, fake_logits, discriminator_stats, extra_metrics = d_aux
+  d_metrics = pmean(objectives.discriminator_metrics(d_value, real_logits, fake_logits,
+                                                     extra_metrics, options.loss), axis_name)
   state = state.replace(
       generator=generator.apply_gradients(pmean(g_grads, axis_name)).replace(
           batch_stats=generator_stats),
       discriminator=discriminator.apply_gradients(pmean(d_grads, axis_name)).replace(
-          batch_stats=discriminator_stats))
-  d_metrics = objectives.discriminator_metrics(d_value, real_logits, fake_logits, penalty,
-                                               options.loss)
-  return state, {**pmean(d_metrics, axis_name),
-                 **objectives.generator_metrics(g_value, fake_images, axis_name)}
+          batch_stats=discriminator_stats),
+      ada=augment.accumulate_signs(state.ada, d_metrics.get("ada_rt")))
+  return state, {**d_metrics, **objectives.generator_metrics(g_value, fake_images, axis_name)}
 
 
 def train_step(state, batch, rng, options=StepOptions(), axis_name=None):
@@ -307,8 +330,10 @@ def train_step(state, batch, rng, options=StepOptions(), axis_name=None):
   Returns:
     (new state, metrics): scalar metrics d_loss, g_loss, d_real = mean D(x), d_fake = mean D(G(z))
     (probabilities for BCE, critic values otherwise), fake/real pixel mean and std, plus
-    critic_loss = E[D(G(z))] - E[D(x)] for the Wasserstein loss and gradient_penalty when it is
-    on; each player's metrics are those of its last update; all averaged over the
+    critic_loss = E[D(G(z))] - E[D(x)] for the Wasserstein loss, gradient_penalty, r1_penalty and
+    r2_penalty when they are on (the lazy R1/R2 scaled by their interval at the steps they are
+    taken, 0 between them), ada_rt = E[sign(D(x))] and ada_p (after this step) with ADA;
+    each player's metrics are those of its last update; all averaged over the
     devices.
   """
   if axis_name is not None:
@@ -351,4 +376,10 @@ def train_step(state, batch, rng, options=StepOptions(), axis_name=None):
     metrics = {**d_metrics, **g_metrics}
   real_mean, real_std = objectives.moments(real_batches[-1], options.axis_name)
   metrics = {**metrics, "real_mean": real_mean, "real_std": real_std}
+  if state.ada is not None:
+    num_devices = 1 if options.axis_name is None else lax.psum(1, options.axis_name)
+    state = state.replace(ada=augment.adjust_ada(state.ada, state.step + 1,
+                                                 real_batches.shape[1] * num_devices,
+                                                 options.augmentation))
+    metrics["ada_p"] = state.ada.p
   return state.replace(step=state.step + 1), metrics

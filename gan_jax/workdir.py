@@ -49,6 +49,13 @@ def prepare(workdir):
 # Fields added after runs were saved, with the value an older config.json (which lacks them)
 # trained under. Model fields are per model family: a DCGAN run never had the MLP's fields.
 ADDED_FIELDS = {
+    "r1_gamma": 0.0,
+    "r2_gamma": 0.0,
+    "regularization_interval": 1,
+    # A section: its fields are filled one by one.
+    "augment": {"method": "none", "diffaugment_policy": "color,translation,cutout",
+                "ada_pipeline": "blit,color", "ada_p": 0.0, "ada_target": 0.6,
+                "ada_interval": 4, "ada_kimg": 500.0},
     "pack": 1,
     "pack_batch": "samples",
     "ema_decay": None,
@@ -79,7 +86,10 @@ def upgrade(config):
   if "update_order" not in config and shared is not None:
     config["update_order"] = "shared_forward" if shared else "alternating"
   for field, value in ADDED_FIELDS.items():
-    config.setdefault(field, value)
+    if isinstance(value, dict):
+      config[field] = {**value, **(config.get(field) or {})}
+    else:
+      config.setdefault(field, value)
   model = config.get("model") or {}
   for field, value in ADDED_MODEL_FIELDS.get(model.get("name"), {}).items():
     model.setdefault(field, value)

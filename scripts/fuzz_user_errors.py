@@ -80,6 +80,17 @@ BAD_VALUES = {
     "model.discriminator_maxout_pieces": [0, -1],
     "ema_decay": [1.0, 1.5, -0.1, "slow"],
     "conditional": ["maybe", 2],
+    "augment.method": ["adaptive", "", "ADA"],
+    "augment.diffaugment_policy": ["colour", "", "color;cutout"],
+    "augment.ada_pipeline": ["geom", "blit,noise"],
+    "augment.ada_p": [1.5, -0.1],
+    "augment.ada_target": [1.0, -2.0],
+    "augment.ada_interval": [-1, -4],
+    "augment.ada_kimg": [0.0, -500.0],
+    "r1_gamma": [-1.0, -10],
+    "r2_gamma": [-0.5],
+    "regularization_interval": [0, -16],
+    "data.subset_size": [0, -2500],
 }
 
 

@@ -1,13 +1,18 @@
 """Kills a real training run with SIGKILL at random moments and checks every resume is exact.
 
     python scripts/kill_resume_trials.py --kills=20 --out=runs/kill_trials
+    python scripts/kill_resume_trials.py --kills=8 --out=runs/kill_trials_ada \
+        --override=--config.augment.method=ada --override=--config.augment.ada_kimg=1 \
+        --override=--config.r1_gamma=1 --override=--config.regularization_interval=3
 
 One reference run trains `--num_steps` steps without interruption, keeping a checkpoint every
 `--checkpoint_every` steps. A second run in another workdir is started, killed with SIGKILL after a
 random time, restarted with the same command, killed again, ... `--kills` times, then left to
 finish. After each kill the newest checkpoint it left must equal the reference's checkpoint of
 the same step bit for bit, and so must the final one: params, optimizer moments, BatchNorm
-statistics and step. Prints one line per kill and a JSON summary (docs/reliability.md).
+statistics, step, and with ADA its p and controller sums. `--override` adds config flags to
+both runs (e.g. ADA with lazy R1, as above). Prints one line per kill and a JSON summary
+(docs/reliability.md).
 """
 
 import argparse
@@ -34,6 +39,9 @@ def parse_args():
                            "training step, uniformly at random.")
   parser.add_argument("--config", default="configs/default.py")
   parser.add_argument("--seed", type=int, default=0, help="Seed of the kill times.")
+  parser.add_argument("--override", action="append", default=[],
+                      help="A config flag for both runs, e.g. --override=--config.augment.method="
+                           "ada (repeatable).")
   parser.add_argument("--out", required=True, help="Folder for the two workdirs.")
   return parser.parse_args()
 
@@ -44,7 +52,8 @@ def command(args, workdir):
           f"--config.checkpoint_every_steps={args.checkpoint_every}",
           "--config.keep_checkpoints=100000", "--config.log_every_steps=10",
           "--config.eval_every_steps=0",
-          f"--config.sample_every_steps={args.num_steps}", "--config.num_sample_images=16"]
+          f"--config.sample_every_steps={args.num_steps}", "--config.num_sample_images=16",
+          *args.override]
 
 
 def checkpoint_steps(workdir):

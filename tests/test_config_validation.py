@@ -10,6 +10,7 @@ from gan_jax import config_validation, input_pipeline
 from gan_jax.errors import UserError
 
 CONFIGS = ("default", "mlp_fashion_mnist", "mlp_mnist", "dcgan_fashion_mnist", "dcgan_mnist",
+           "dcgan_fashion_mnist_2500", "dcgan_mnist_2500",
            "dcgan64", "dcgan_rps", "wgan_fashion_mnist", "wgan_food101", "toy2d_ring8",
            "toy2d_grid25", "stacked_mnist", "pacgan_ring8", "pacgan_grid25", "pacgan_stacked_mnist",
            "test")
@@ -39,6 +40,16 @@ def _set(config, field, value):
      "config.gradient_penalty_weight=-1.0 is invalid: it must be a number >= 0"),
     (wgan_fashion_mnist, "gradient_penalty_weight", 10.0,
      "config.model.discriminator_batch_norm=True is invalid: the gradient penalty is per example"),
+    (dcgan_fashion_mnist, "r1_gamma", -1.0,
+     "config.r1_gamma=-1.0 is invalid: it must be a number >= 0, the γ of γ/2 · E‖∇D(x)‖²"),
+    (dcgan_fashion_mnist, "r2_gamma", "10", "config.r2_gamma='10' is invalid"),
+    (dcgan_fashion_mnist, "regularization_interval", 0,
+     "config.regularization_interval=0 is invalid: it must be a positive integer"),
+    (wgan_fashion_mnist, "r1_gamma", 10.0,
+     "config.model.discriminator_batch_norm=True is invalid: R1/R2 penalise each image's own "
+     "input gradient"),
+    (dcgan_fashion_mnist, "data.subset_size", 0,
+     "config.data.subset_size=0 is invalid: it must be None or a positive integer"),
     (wgan_fashion_mnist, "discriminator_weight_clip", 0.0,
      "config.discriminator_weight_clip=0.0 is invalid: it must be a positive number"),
     (dcgan_fashion_mnist, "optimizer.name", "sgd",

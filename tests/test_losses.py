@@ -120,3 +120,26 @@ def test_gradient_penalty_has_finite_gradients_at_a_flat_critic():
   assert float(penalty(0.0)) == pytest.approx(1.0, rel=1e-5)
   grad = jax.grad(penalty)(0.0)
   assert np.isfinite(float(grad))
+
+
+def test_r1_of_a_linear_discriminator_is_its_squared_weight_norm():
+  """D(x) = <w, x> + b: ∇D = w for every image, E‖∇D‖² = ‖w‖² = 9 + 16 = 25; packed pairs
+  (D on 2 samples joined along channels) have one output per pair, whose gradient holds both
+  samples' parts of w: still 25 per output."""
+  w = jnp.array([3.0, 0.0, 4.0, 0.0]).reshape(1, 2, 2, 1)
+  critic = lambda x: jnp.sum(x * w, axis=(1, 2, 3)) + 1.5
+  images = jax.random.normal(jax.random.key(0), (3, 2, 2, 1))
+  assert float(losses.input_gradient_penalty(critic, images)) == pytest.approx(25.0, rel=1e-6)
+  w_packed = jnp.array([3.0, 0.0, 0.0, 0.0, 0.0, 4.0, 0.0, 0.0]).reshape(1, 2, 2, 2)
+  packed_critic = lambda x: jnp.sum(x.reshape(2, 2, 2, 2, 1).transpose(0, 2, 3, 1, 4).reshape(
+      2, 2, 2, 2) * w_packed, axis=(1, 2, 3))
+  four = jax.random.normal(jax.random.key(1), (4, 2, 2, 1))
+  assert float(losses.input_gradient_penalty(packed_critic, four)) == pytest.approx(
+      25.0, rel=1e-6)
+
+
+def test_r1_is_the_mean_of_each_images_own_squared_gradient_norm():
+  """D(x) = 1/2 ‖x‖² has gradient x: E‖∇D‖² = mean(‖x_i‖²) = (9 + 8) / 2."""
+  critic = lambda x: 0.5 * jnp.sum(jnp.square(x), axis=(1, 2, 3))
+  images = jnp.array([3.0, 0.0, 2.0, 2.0]).reshape(2, 1, 1, 2)
+  assert float(losses.input_gradient_penalty(critic, images)) == pytest.approx(8.5, rel=1e-6)

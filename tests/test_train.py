@@ -308,3 +308,21 @@ def test_conditional_run_on_data_without_labels_is_one_user_error(tiny_config, t
   tiny_config.conditional = True
   with pytest.raises(UserError, match="config.conditional=True but .* has no class labels"):
     train.train_and_evaluate(tiny_config, str(tmp_path / "run"))
+
+
+def test_ada_run_with_lazy_r1_resumes_exactly(tiny_config, tmp_path):
+  """ADA's p and its controller's sums are in the checkpoint: 3 steps (a checkpoint in the middle
+  of an ADA interval and between two R1 steps), resumed to 6, equal 6 uninterrupted steps bit
+  for bit, and p moved."""
+  config = tiny_config
+  config.augment.update(method="ada", ada_p=0.2, ada_interval=2, ada_kimg=0.5)
+  config.update(r1_gamma=1.0, regularization_interval=2, checkpoint_every_steps=3,
+                log_every_steps=3, sample_every_steps=6, num_train_steps=3)
+  run = str(tmp_path / "run")
+  checkpointed = train.train_and_evaluate(config, run)
+  assert int(checkpointed.ada.num_updates) == 1  # Step 3 of an interval of 2.
+  config.num_train_steps = 6
+  resumed = train.train_and_evaluate(config, run)
+  uninterrupted = train.train_and_evaluate(config, str(tmp_path / "uninterrupted"))
+  _assert_bitwise_equal(resumed, uninterrupted)
+  assert float(resumed.ada.p) != np.float32(0.2)

