@@ -96,3 +96,15 @@ def test_plot_sweep_draws_a_png_from_benchmark_lines(tmp_path):
   plot_sweep.main([str(lines), f"--out={out}"])
   with open(out, "rb") as f:
     assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_patch_conv_benchmark_times_both_forms_of_every_layer(capsys):
+  from benchmarks import patch_conv as benchmark_patch_conv  # pylint: disable=g-import-not-at-top
+  benchmark_patch_conv.main(["--batch_size=2", "--repeats=1", "--step_repeats=0"])
+  rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+  assert len(rows) == 2 * len(benchmark_patch_conv.LAYERS)
+  assert {r["method"] for r in rows} == {"lax", "patches"}
+  assert all(r["forward_ms"] > 0 and r["forward_backward_ms"] > 0 for r in rows)
+  picks = {r["layer"]: r["auto_picks"] for r in rows}
+  assert picks["D 4x4x256 -> 2x2x512 k5 s2"] == "patches"
+  assert picks["D 28x28x3 -> 14x14x64 k5 s2"] == "lax"
