@@ -81,7 +81,7 @@ def step_rates(num_seeds, repeats, steps_per_repeat):
   batch = jax.device_put({"image": np.stack([images] * num_seeds)},
                          data_parallel.batch_sharded(mesh, seed_axis=True))
   rows["k_seeds"] = [data_parallel.parallelize_train_step(
-      seeds.vmap_train_step(step), mesh, seed_axis=True), state, batch, rng]
+      seeds.map_train_step(step), mesh, seed_axis=True), state, batch, rng]
   rng = jax.random.split(jax.random.key(0), 3)[1]
   state = jax.jit(build, out_shardings=replicated)(jax.random.key(0))
   batch = jax.device_put({"image": images}, data_parallel.batch_sharded(mesh))

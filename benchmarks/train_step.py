@@ -220,7 +220,7 @@ def matmul_peak(size, dtype="float32", repeats=5, calls=10):
 class JaxRow:
   """The project's data-parallel step on a fixed batch; owns its (donated) state.
 
-  num_seeds > 1: that many GANs in one vmapped step (`seeds.vmap_train_step`), each on the batch.
+  num_seeds > 1: that many GANs in one vmapped step (`seeds.map_train_step`), each on the batch.
   """
 
   def __init__(self, model, images, dtype, steps_per_dispatch=1, update_order=None,
@@ -252,7 +252,7 @@ class JaxRow:
     self.rng = jax.random.key(1)
     if num_seeds > 1:
       init, self.rng, _ = seeds.stacked_keys(list(range(num_seeds)))
-      build, step = jax.vmap(build), seeds.vmap_train_step(step)
+      build, step = jax.vmap(build), seeds.map_train_step(step)
       images = np.broadcast_to(images, (num_seeds, *images.shape))
     else:
       init = jax.random.key(0)

@@ -231,8 +231,8 @@ def lazy_penalties(penalties, step, interval):
   Image Quality of StyleGAN", 2020), whose expected weight per step is that of the penalty at
   every step. (Their code takes the penalty in a separate optimizer step scaled by the interval,
   stylegan2-ada-pytorch training/training_loop.py; here it joins that step's D loss.) Under
-  `jax.vmap` with a batched step (`config.num_seeds` > 1) `lax.cond` becomes a select: the same
-  values, but the penalties are computed at every step."""
+  `jax.vmap` (`config.num_seeds` > 1 on accelerators, `seeds.map_train_step`) `lax.cond` becomes
+  a select: the same values, but the penalties are computed at every step."""
   if interval == 1:
     return penalties()
   shapes = jax.eval_shape(penalties)

@@ -1,9 +1,10 @@
 """Many seeds in one run (`config.num_seeds = K`): K independent GANs trained side by side.
 
 GANs trained with different seeds can end up very different (one collapses, one does not), so one
-seed says little. With K > 1 the run trains K GANs in one jitted step, `jax.vmap` over a leading
-seed axis of the state, the batch and the RNG, inside the same data-parallel `shard_map` (the
-batch is split over the devices along its second axis; the seed axis is not split).
+seed says little. With K > 1 the run trains K GANs in one jitted step over a leading seed axis of
+the state, the batch and the RNG (`map_train_step`: vmapped on accelerators, unrolled on CPU),
+inside the same data-parallel `shard_map` (the batch is split over the devices along its second
+axis; the seed axis is not split).
 
 Seed k of a run with `config.seed = s` *is* the run with `config.seed = s + k`: its initial
 parameters, its training noise, its fixed sample latents and its data order (each seed has its
@@ -42,17 +43,34 @@ def stack_batches(iterators):
     yield jax.tree_util.tree_map(lambda *xs: np.stack(xs), *batches)
 
 
-def vmap_train_step(step_fn):
-  """`step_fn(state, batch, rng, **kwargs)` mapped over a leading seed axis of all three.
+# How the K seeds' steps run in one jitted step (`map_train_step`).
+METHODS = ("auto", "vmap", "unroll")
 
+
+def map_train_step(step_fn, method="auto"):
+  """`step_fn(state, batch, rng, **kwargs)` over a leading seed axis of all three.
+
+  `method`: "vmap" (one batched step, `jax.vmap`), "unroll" (the K steps one after another in
+  one program, each on its seed's slices) or "auto": unroll on CPU, where XLA ran a vmapped
+  DCGAN step's batched convolutions 3.5x slower than K single steps (docs/performance.md,
+  "Many seeds in one run"), vmap on GPUs and TPUs. The seeds' results are the same either way.
   Collectives over the device axis (`lax.pmean(grads, "batch")`, BatchNorm's `axis_name`) keep
-  working under `vmap`: they average each seed's values over the devices, never across seeds.
-  Metrics come back as scalars named "seed_<k>/<name>", so logging, TensorBoard and the
-  non-finite checks see one series per seed.
+  working: they average each seed's values over the devices, never across seeds. Metrics come
+  back as scalars named "seed_<k>/<name>", so logging, TensorBoard and the non-finite checks see
+  one series per seed.
   """
+  if method not in METHODS:
+    raise ValueError(f"Unknown method {method!r}; expected one of {METHODS}.")
+  if method == "auto":
+    method = "unroll" if jax.default_backend() == "cpu" else "vmap"
 
   def seeds_step(state, batch, rng, **kwargs):
-    state, metrics = jax.vmap(lambda s, b, r: step_fn(s, b, r, **kwargs))(state, batch, rng)
+    if method == "vmap":
+      state, metrics = jax.vmap(lambda s, b, r: step_fn(s, b, r, **kwargs))(state, batch, rng)
+    else:
+      results = [step_fn(select(state, k), select(batch, k), rng[k], **kwargs)
+                 for k in range(rng.shape[0])]
+      state, metrics = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs), *results)
     return state, per_seed_scalars(metrics)
 
   return seeds_step

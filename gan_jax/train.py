@@ -27,7 +27,7 @@ def _step_function(config, mesh):
   if config.nonfinite_policy == "skip":
     step = nonfinite.skip_nonfinite_updates(step)
   if config.num_seeds > 1:
-    step = seeds.vmap_train_step(step)
+    step = seeds.map_train_step(step)
   return data_parallel.parallelize_train_step(step, mesh, seed_axis=config.num_seeds > 1,
                                               multi_step=config.steps_per_dispatch > 1)
 

@@ -5,8 +5,9 @@
     python scripts/plot_mixture_curves.py --out=curves.png "PacGAN2=results/pacgan_grid25_pack2"
 
 Each argument is `label=folder`: a run's workdir (`main.py`, its trials the seeds of
-`config.num_seeds`: evaluation/seed_<k>/step_*.json, or evaluation/step_*.json for one seed) or a
-packing folder of scripts/reproduce_on_device.py (trial_<k>/step_*.json). Prints a Markdown table
+`config.num_seeds`: evaluation/seed_<k>/step_*.json, or evaluation/step_*.json for one seed), a
+packing folder of scripts/reproduce_on_device.py (trial_<k>/step_*.json), or a glob of such
+folders whose trials are pooled ("GAN=runs/ring8_pack1_seed*": one run per seed). Prints a Markdown table
 of each run's last common step (mean ± standard error over trials, as the paper reports them,
 beside its Table 1 with --published) and writes the three curves.
 """
@@ -32,19 +33,24 @@ PUBLISHED = {
                "PacGAN2": (23.8, 0.7, 0.913, 0.008, 0.13, 0.04),
                "PacGAN3": (24.6, 0.4, 0.942, 0.004, 0.06, 0.02),
                "PacGAN4": (24.8, 0.2, 0.936, 0.006, 0.04, 0.01)},
-    # The ring rows we read and checked (configs/pacgan_ring8.py); PacGAN2/3 left out.
     "ring8": {"GAN": (6.3, 0.5, 0.982, 0.002, 0.45, 0.09),
+              "PacGAN2": (7.9, 0.1, 0.956, 0.020, 0.07, 0.03),
+              "PacGAN3": (7.8, 0.1, 0.977, 0.003, 0.10, 0.02),
               "PacGAN4": (7.8, 0.1, 0.959, 0.014, 0.07, 0.02)},
 }
 
 
-def trial_records(folder):
-  """{step: [mixture_modes record of each trial]} of a run folder."""
+def _record_paths(folder):
   patterns = [os.path.join(folder, "evaluation", "seed_*", "step_*.json"),
               os.path.join(folder, "trial_*", "step_*.json")]
   paths = [p for pattern in patterns for p in glob.glob(pattern)]
-  if not paths:
-    paths = glob.glob(os.path.join(folder, "evaluation", "step_*.json"))
+  return paths or glob.glob(os.path.join(folder, "evaluation", "step_*.json"))
+
+
+def trial_records(folders):
+  """{step: [mixture_modes record of each trial]} of run folders (a glob pattern: the trials of
+  every folder it matches, e.g. one run per seed)."""
+  paths = [p for folder in sorted(glob.glob(folders)) or [folders] for p in _record_paths(folder)]
   by_step = collections.defaultdict(list)
   for path in sorted(paths):
     with open(path) as f:
@@ -53,7 +59,7 @@ def trial_records(folder):
       step = int(re.search(r"step_(\d+)\.json$", path).group(1))
       by_step[step].append(record["metrics"]["mixture_modes"])
   if not by_step:
-    raise SystemExit(f"error: no 2-D mixture evaluations under {folder!r}.")
+    raise SystemExit(f"error: no 2-D mixture evaluations under {folders!r}.")
   return dict(sorted(by_step.items()))
 
 

@@ -9,7 +9,7 @@
 A research script built from the library's pieces, not from the training loop: the config of
 configs/<experiment>.py (ml_collections must be importable; carry its pure-Python wheel to a
 machine without it), `train_state.state_from_config`, `train_step.train_step` with
-`StepOptions.from_config`, `seeds.vmap_train_step` for the trials, `data_parallel.
+`StepOptions.from_config`, `seeds.map_train_step` for the trials, `data_parallel.
 parallelize_train_step(multi_step=True)` for --steps_per_dispatch steps per call, the data of
 `synthetic.toy2d_batches` (trial k: seed config.seed + k) and `evaluation.Evaluator` (2,500
 samples). Trial k is therefore seed k of `main.py --config=configs/<experiment>.py
@@ -135,7 +135,7 @@ def build_packing(name, pack, args):
   build = functools.partial(train_state.state_from_config, config, (2,))
   state = jax.jit(jax.vmap(build), out_shardings=data_parallel.replicated(mesh))(init_rng)
   step_fn = data_parallel.parallelize_train_step(
-      seeds.vmap_train_step(functools.partial(
+      seeds.map_train_step(functools.partial(
           train_step.train_step, options=train_step.StepOptions.from_config(config))),
       mesh, seed_axis=True, multi_step=True)
   return config, mesh, state, step_fn, train_rng

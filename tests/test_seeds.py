@@ -162,3 +162,23 @@ def test_a_conditional_run_of_two_seeds_writes_class_grids_and_evaluations_per_s
       assert "class_coverage" in json.load(f)["metrics"]
   generator = sampling.load_generator(workdir, seed_index=1)
   assert generator.num_classes == 10 and generator.uses_ema
+
+
+def test_vmapped_and_unrolled_seeds_compute_the_same_steps(tiny_config):
+  """`map_train_step`'s two methods: the same K steps (to float rounding)."""
+  import functools  # pylint: disable=g-import-not-at-top
+  from gan_jax import train_state, train_step  # pylint: disable=g-import-not-at-top
+  init, rng, _ = seeds.stacked_keys([0, 1])
+  state = jax.vmap(functools.partial(train_state.state_from_config, tiny_config, (28, 28, 1)))(
+      init)
+  batch = {"image": jax.random.uniform(jax.random.key(3), (2, 16, 28, 28, 1))}
+  step = functools.partial(train_step.train_step,
+                           options=train_step.StepOptions.from_config(tiny_config))
+  results = {m: jax.jit(seeds.map_train_step(step, m))(state, batch, rng)
+             for m in ("vmap", "unroll")}
+  (vmapped, vmapped_metrics), (unrolled, unrolled_metrics) = results["vmap"], results["unroll"]
+  for a, b in zip(jax.tree_util.tree_leaves(vmapped), jax.tree_util.tree_leaves(unrolled)):
+    np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
+  assert set(vmapped_metrics) == set(unrolled_metrics) and "seed_1/d_loss" in vmapped_metrics
+  with pytest.raises(ValueError, match="Unknown method 'pmap'"):
+    seeds.map_train_step(step, "pmap")
