@@ -6,7 +6,9 @@ restored step is the iterator position (see `gan_jax.input_pipeline`).
 Resuming is defensive, because a preempted VM can leave a checkpoint half written on a disk that
 lied about its flush: a checkpoint that cannot be read is moved aside (never deleted) to
 `<workdir>/damaged_checkpoints/` and the next older one is tried. A checkpoint that reads fine but
-holds another architecture is refused with the list of mismatched shapes.
+holds another architecture is refused with the list of mismatched shapes. A checkpoint written
+by an older gan_jax, whose state had the same arrays under the same names but fewer empty fields
+(e.g. before `GANState.ada`), is restored by name.
 """
 
 import logging
@@ -39,11 +41,15 @@ def _key_name(entry):
   return str(entry)
 
 
+def _path_names(tree):
+  """{"generator/params/Dense_0/kernel": leaf} for every leaf of `tree`."""
+  leaves, _ = jax.tree_util.tree_flatten_with_path(tree)
+  return {"/".join(_key_name(e) for e in path): leaf for path, leaf in leaves}
+
+
 def _shapes_by_path(tree):
   """{"generator/params/Dense_0/kernel": shape} for every array leaf of a state or metadata tree."""
-  leaves, _ = jax.tree_util.tree_flatten_with_path(tree)
-  return {"/".join(_key_name(e) for e in path): tuple(getattr(leaf, "shape", ()))
-          for path, leaf in leaves}
+  return {name: tuple(getattr(leaf, "shape", ())) for name, leaf in _path_names(tree).items()}
 
 
 def describe_mismatch(saved_tree, target_tree):
@@ -100,6 +106,42 @@ class Checkpointer:
           "model:\n" + "\n".join(mismatch) + "\nResume with the config the run was started with, "
           "or pass a new --workdir.")
 
+  def _saved_tree(self, step):
+    metadata = self.manager.item_metadata(step)
+    return getattr(metadata, "tree", metadata)
+
+  def _restore_by_name(self, step, state):
+    """Restores `step` into `state` leaf by leaf name, when only the trees' structure differs.
+
+    Orbax refuses a target whose structure differs from the saved one even if every array is
+    there under the same name: the case of a checkpoint from an older gan_jax whose state lacked
+    an empty field. Raises whatever Orbax raises if the arrays themselves cannot be read.
+    """
+    saved_tree = self._saved_tree(step)
+    targets = _path_names(_abstract(state))
+    saved_names = _path_names(saved_tree)
+    if set(saved_names) != set(targets):
+      raise ValueError(f"the checkpoint's arrays are {sorted(set(saved_names) ^ set(targets))} "
+                       "apart from this state's")
+    names = iter(saved_names)
+    saved_target = jax.tree_util.tree_map(lambda _: targets[next(names)], saved_tree)
+    restored = _path_names(
+        self.manager.restore(step, args=ocp.args.StandardRestore(saved_target)))
+    names = iter(targets)
+    return jax.tree_util.tree_map(lambda _: restored[next(names)], state)
+
+  def _restore(self, step, state):
+    try:
+      return self.manager.restore(step, args=ocp.args.StandardRestore(_abstract(state)))
+    except Exception as first:  # pylint: disable=broad-except
+      try:
+        restored = self._restore_by_name(step, state)
+      except Exception:  # pylint: disable=broad-except
+        raise first from None
+      logging.info("Checkpoint at step %d has an older state layout; restored by array name.",
+                   step)
+      return restored
+
   def _move_aside(self, step):
     os.makedirs(self.damaged_directory, exist_ok=True)
     destination = os.path.join(self.damaged_directory, str(step))
@@ -124,7 +166,7 @@ class Checkpointer:
     for step in sorted(self.manager.all_steps(), reverse=True):
       self._check_compatible(step, state)
       try:
-        restored = self.manager.restore(step, args=ocp.args.StandardRestore(_abstract(state)))
+        restored = self._restore(step, state)
       except Exception as e:  # pylint: disable=broad-except
         # Orbax and TensorStore raise plain Exception, ValueError or JSONDecodeError for
         # truncated or corrupted files; the shapes were checked above, so this is damage.
@@ -151,7 +193,7 @@ class Checkpointer:
     """
     self._check_compatible(step, state)
     try:
-      return self.manager.restore(step, args=ocp.args.StandardRestore(_abstract(state)))
+      return self._restore(step, state)
     except Exception as e:  # pylint: disable=broad-except
       others = [s for s in self.manager.all_steps() if s != step]
       raise UserError(

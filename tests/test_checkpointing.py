@@ -3,6 +3,7 @@
 import glob
 import os
 
+import flax
 import jax
 import numpy as np
 import optax
@@ -83,3 +84,31 @@ def test_describe_mismatch_names_missing_extra_and_reshaped_arrays():
       "  generator/params/b: in the checkpoint (4,), not in this config's model",
       "  generator/params/c: in this config's model (1,), not in the checkpoint",
   ]
+
+
+@flax.struct.dataclass
+class _StateBeforeAda:
+  """`GANState` as gan_jax wrote it before the `ada` field (the grid runs of issue 16)."""
+  step: jax.Array
+  generator: train_state.NetworkState
+  discriminator: train_state.NetworkState
+
+
+def test_checkpoint_of_an_older_state_layout_resumes_by_array_name(tmp_path):
+  directory = str(tmp_path / "checkpoints")
+  saved = _state(3)
+  old = _StateBeforeAda(saved.step, saved.generator, saved.discriminator)
+  checkpointer = checkpointing.Checkpointer(directory, 1, 10)
+  checkpointer.save(7, old)
+  checkpointer.close()
+
+  checkpointer = checkpointing.Checkpointer(directory, 1, 10)
+  restored = checkpointer.restore_latest(_state(0))
+  assert restored.ada is None
+  for a, b in zip(jax.tree_util.tree_leaves(restored), jax.tree_util.tree_leaves(saved)):
+    np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+  assert not os.path.exists(tmp_path / "damaged_checkpoints")
+  np.testing.assert_array_equal(
+      np.asarray(checkpointer.restore(7, _state(0)).generator.params["Dense_0"]["kernel"]),
+      np.asarray(saved.generator.params["Dense_0"]["kernel"]))
+  checkpointer.close()
