@@ -255,7 +255,8 @@ def create_array_input(arrays, data_config, global_batch_size, *, seed, process_
       raise UserError(f"A global batch of {global_batch_size} images is no whole number of "
                       f"packed examples of {pack} (config.data.fixed_packs).")
     packs = synthetic.fixed_packs(len(arrays.images), pack, seed)
-  _check_batch_fits(global_batch_size, len(arrays.images) * pack, arrays.source)
+  _check_batch_fits(global_batch_size, len(arrays.images) * (1 if packs is None else pack),
+                    arrays.source)
   info = InputInfo(image_shape=transforms.output_shape(arrays.image_shape, settings),
                    num_examples=len(arrays.images), num_classes=arrays.num_classes,
                    source=arrays.source, in_memory=True)

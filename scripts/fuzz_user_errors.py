@@ -91,6 +91,12 @@ BAD_VALUES = {
     "r2_gamma": [-0.5],
     "regularization_interval": [0, -16],
     "data.subset_size": [0, -2500],
+    "model.latent_distribution": ["gaussian", "", "Uniform"],
+    "n_generator_steps": [0, -2, "two"],
+    "generator_latents": ["same", "", "Fresh"],
+    "data.fixed_packs": ["yes", 2],
+    "data.reshuffle": ["no", 3],
+    "data.inside_generator_range": ["maybe"],
 }
 
 

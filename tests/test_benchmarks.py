@@ -31,7 +31,7 @@ def test_runs_without_tensorflow_clu_or_ml_collections(python_without):
   """What the GPU machine has: JAX (and PyTorch), none of the training-only packages."""
   code = (
       "from benchmarks import train_step\n"
-      "train_step.main(['--model=toy2d', '--batch_size=8', '--steps=2', '--repeats=1',\n"
+      "train_step.main(['--model=toy2d', '--batch_size=100', '--steps=2', '--repeats=1',\n"
       "                 '--warmup_steps=1', '--steps_per_dispatch=2', '--num_seeds=2',\n"
       "                 '--pack=2', '--peak_size=256'])\n")
   result = python_without(("tensorflow", "clu", "ml_collections", "tensorflow_datasets"), code)
@@ -50,9 +50,11 @@ def test_runs_without_tensorflow_clu_or_ml_collections(python_without):
                                                abs=2e-3)
   one, two = (next(r for r in steps if r["model"] == "toy2d" and r["row"] == name)
               for name in ("jax", "jax num_seeds=2"))
-  assert two["gflop_per_step"] == pytest.approx(2 * one["gflop_per_step"], rel=0.05)
-  # toy2d: batch_size counts packed inputs, so 2 x 8 points per step.
-  assert one["images_per_s"] == pytest.approx(16 * one["steps_per_s"], rel=0.02)
+  # The unrolled seeds add a fixed cost per seed (key splits, slicing, stacking) that XLA counts
+  # too: 12% of a batch-8 step on CI's CPU, under 1% at batch 100.
+  assert two["gflop_per_step"] == pytest.approx(2 * one["gflop_per_step"], rel=0.03)
+  # toy2d: batch_size counts packed inputs, so 2 x 100 points per step.
+  assert one["images_per_s"] == pytest.approx(200 * one["steps_per_s"], rel=0.02)
 
 
 @pytest.mark.parametrize("model,pack", [("mlp", 1), ("dcgan28", 1), ("dcgan64", 1),
