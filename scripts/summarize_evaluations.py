@@ -4,8 +4,10 @@
         "PacGAN4=runs/toy2d/ring8_pack4_seed*"
 
 Each argument is `label=glob` of run workdirs; each workdir contributes its newest
-`evaluation/step_XXXXXX.json` (or the one of `--step`). The std is the sample standard deviation
-over the runs (ddof=1), so it says how far runs with different seeds differ.
+`evaluation/step_XXXXXX.json` (or the one of `--step`), and a run of `config.num_seeds = K`
+contributes each of its K seeds' (`evaluation/seed_<k>/`). The std is the sample standard
+deviation over the runs (ddof=1), so it says how far runs with different seeds differ;
+`--standard_error` gives std / sqrt(runs) instead, the statistic of the papers' tables.
 """
 
 import argparse
@@ -39,27 +41,37 @@ def record_scalars(record):
   return scalars
 
 
-def final_record(workdir, step=None):
-  """(step, record) of the newest evaluation of `workdir` (or of `step`)."""
-  paths = sorted(glob.glob(os.path.join(workdir, "evaluation", "step_*.json")))
+def evaluation_folders(workdir):
+  """The evaluation folders of a run: one per seed for a `num_seeds` run, else one."""
+  seeds = glob.glob(os.path.join(workdir, "evaluation", "seed_*"))
+  if seeds:
+    return sorted(seeds, key=lambda path: int(path.rsplit("_", 1)[1]))
+  return [os.path.join(workdir, "evaluation")]
+
+
+def final_record(folder, step=None):
+  """(step, record) of the newest evaluation in the evaluation `folder` (or of `step`)."""
+  workdir = folder
+  paths = sorted(glob.glob(os.path.join(folder, "step_*.json")))
   if step is not None:
     paths = [p for p in paths if p.endswith(f"step_{step:06d}.json")]
   if not paths:
-    raise FileNotFoundError(f"no evaluation JSON in {workdir}/evaluation"
+    raise FileNotFoundError(f"no evaluation JSON in {workdir}"
                             + (f" for step {step}" if step is not None else ""))
   with open(paths[-1]) as f:
     record = json.load(f)
   return int(os.path.basename(paths[-1])[5:11]), record
 
 
-def summarize(groups, metrics=None, step=None):
-  """[(label, num_runs, steps, {metric: (mean, std)})] for `groups` = [(label, [workdirs])]."""
+def summarize(groups, metrics=None, step=None, standard_error=False):
+  """[(label, num_runs, steps, {metric: (mean, std)})] for `groups` = [(label, [workdirs])];
+  with `standard_error`, std / sqrt(num_runs) in place of the std."""
   rows = []
   for label, workdirs in groups:
     per_run = []
-    for workdir in workdirs:
+    for folder in (f for workdir in workdirs for f in evaluation_folders(workdir)):
       try:
-        per_run.append(final_record(workdir, step))
+        per_run.append(final_record(folder, step))
       except FileNotFoundError as e:  # A run still training: leave it out, say so.
         print(f"note: {e}", file=sys.stderr)
     if not per_run:
@@ -71,6 +83,8 @@ def summarize(groups, metrics=None, step=None):
       column = np.array([v[name] for v in values if name in v], np.float64)
       if len(column):
         std = float(np.std(column, ddof=1)) if len(column) > 1 else float("nan")
+        if standard_error:
+          std /= np.sqrt(len(column))
         stats[name] = (float(np.mean(column)), std)
     rows.append((label, len(per_run), sorted({s for s, _ in per_run}), stats))
   return rows
@@ -100,6 +114,8 @@ def main():
   parser.add_argument("--metrics", default=None,
                       help="comma-separated metric names (default: all the runs share)")
   parser.add_argument("--step", type=int, default=None)
+  parser.add_argument("--standard_error", action="store_true",
+                      help="± standard error of the mean (std / sqrt(runs)) instead of the std")
   args = parser.parse_args()
   groups = []
   for group in args.groups:
@@ -109,7 +125,7 @@ def main():
       raise SystemExit(f"error: {group!r}: give label=glob matching at least one workdir.")
     groups.append((label, workdirs))
   metrics = args.metrics.split(",") if args.metrics else None
-  print(to_markdown(summarize(groups, metrics, args.step)))
+  print(to_markdown(summarize(groups, metrics, args.step, args.standard_error)))
 
 
 if __name__ == "__main__":

@@ -32,3 +32,19 @@ def test_mean_and_sample_std_over_the_newest_evaluation_of_each_run(tmp_path):
   assert stats["modes_captured"] == pytest.approx((7.0, 1.0))
   table = summarize_evaluations.to_markdown(rows)
   assert "| GAN | 3 | 100 | 12.0 ± 2.0 | 0.500 ± 0.000 | 7.000 ± 1.000 |" in table
+
+
+def test_a_num_seeds_run_counts_each_seed_and_standard_error_divides_by_sqrt_runs(tmp_path):
+  workdir = tmp_path / "three_seeds"
+  for seed, modes in enumerate([20, 23, 26]):
+    folder = workdir / "evaluation" / f"seed_{seed}"
+    folder.mkdir(parents=True)
+    with open(folder / "step_000400.json", "w") as f:
+      json.dump({"metrics": {"stacked_mnist_modes": {"modes_covered": modes,
+                                                      "kl_uniform": 1.0 + seed}}}, f)
+  rows = summarize_evaluations.summarize([("DCGAN", [str(workdir)])])
+  assert rows[0][:3] == ("DCGAN", 3, [400])
+  assert rows[0][3]["modes_covered"] == pytest.approx((23.0, 3.0))
+  rows = summarize_evaluations.summarize([("DCGAN", [str(workdir)])], standard_error=True)
+  assert rows[0][3]["modes_covered"] == pytest.approx((23.0, 3.0 / 3 ** 0.5))
+  assert rows[0][3]["modes_kl_uniform"] == pytest.approx((2.0, 1.0 / 3 ** 0.5))
