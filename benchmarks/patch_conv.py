@@ -30,23 +30,13 @@ import jax  # pylint: disable=g-import-not-at-top
 import jax.numpy as jnp
 
 from gan_jax import train_state, train_step
+from benchmarks.upsampling import milliseconds
 from gan_jax.models import patch_conv
 
 # (network, input side, in channels, out channels, kernel, stride).
 LAYERS = [("D", 28, 3, 64, 5, 2), ("D", 14, 64, 128, 5, 2), ("D", 7, 128, 256, 5, 2),
           ("D", 4, 256, 512, 5, 2), ("G sub-pixel", 2, 512, 1024, 3, 1),
           ("G sub-pixel", 4, 256, 512, 3, 1), ("G sub-pixel", 7, 128, 256, 3, 1)]
-
-
-def seconds(fn, args, repeats):
-  fn = jax.jit(fn)
-  jax.block_until_ready(fn(*args))
-  times = []
-  for _ in range(repeats):
-    start = time.perf_counter()
-    jax.block_until_ready(fn(*args))
-    times.append(time.perf_counter() - start)
-  return statistics.median(times)
 
 
 def layer_rows(batch_size, repeats):
@@ -63,8 +53,8 @@ def layer_rows(batch_size, repeats):
       both = jax.grad(lambda x, w, f=forward: jnp.sum(f(x, w) ** 2), argnums=(0, 1))
       yield {"layer": f"{network} {side}x{side}x{channels_in} -> {out}x{out}x{channels_out} "
                       f"k{kernel} s{stride}", "method": method, "auto_picks": picked,
-             "forward_ms": round(seconds(forward, (x, w), repeats) * 1e3, 2),
-             "forward_backward_ms": round(seconds(both, (x, w), repeats) * 1e3, 2),
+             "forward_ms": round(milliseconds(forward, (x, w), repeats), 2),
+             "forward_backward_ms": round(milliseconds(both, (x, w), repeats), 2),
              "batch_size": batch_size}
 
 

@@ -51,12 +51,11 @@ def evaluation_folders(workdir):
 
 def final_record(folder, step=None):
   """(step, record) of the newest evaluation in the evaluation `folder` (or of `step`)."""
-  workdir = folder
   paths = sorted(glob.glob(os.path.join(folder, "step_*.json")))
   if step is not None:
     paths = [p for p in paths if p.endswith(f"step_{step:06d}.json")]
   if not paths:
-    raise FileNotFoundError(f"no evaluation JSON in {workdir}"
+    raise FileNotFoundError(f"no evaluation JSON in {folder}"
                             + (f" for step {step}" if step is not None else ""))
   with open(paths[-1]) as f:
     record = json.load(f)
