@@ -1,7 +1,7 @@
 """D's mean output on its training images against held-out real images, at every checkpoint.
 
-    python scripts/discriminator_overfitting.py --workdir=runs/fm2500/none \
-        --out=runs/fm2500/none/overfitting.json --plot=runs/fm2500/none/overfitting.png
+    python scripts/discriminator_overfitting.py none=runs/fm2500/none ADA=runs/fm2500/ada \
+        --out=runs/fm2500/overfitting.json --plot=runs/fm2500/overfitting.png
 
 A discriminator that memorises its training set scores those images higher than real images it
 has not seen; the gap between the two curves over a run is the overfitting picture of Karras et
@@ -13,8 +13,9 @@ reference images; D's outputs are probabilities σ(D(x)) for the BCE loss and ra
 otherwise. ADA's p is recorded where the run has it. The run's checkpoints must be kept
 (`config.keep_checkpoints`; the small-data configs keep all of them).
 
-Writes a JSON list of {"step", "seed", "d_train", "d_held_out", "ada_p"} and, with `--plot`, the
-curves (matplotlib).
+Each argument is `label=workdir` (or a workdir, labelled by its name). Writes a JSON object
+label -> list of {"step", "seed", "d_train", "d_held_out", "ada_p"} and, with `--plot`, the
+curves of all runs in one figure (matplotlib), with ADA's p beside them where a run has it.
 """
 
 import argparse
@@ -83,50 +84,74 @@ def measure(workdir, num_images=2_500):
   return records
 
 
-def plot(records, path, title):
+def plot(runs, path):
+  """The runs' curves (label -> records): per run, D's mean output on training (solid) and
+  held-out (dashed) images, averaged over seeds; ADA's p of every seed in a second panel."""
   import matplotlib  # pylint: disable=g-import-not-at-top
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 
-  has_p = any(r["ada_p"] is not None for r in records)
-  figure, axes = plt.subplots(1, 2 if has_p else 1, figsize=(10 if has_p else 5.5, 3.6),
+  with_p = {label: records for label, records in runs.items()
+            if any(r["ada_p"] is not None for r in records)}
+  figure, axes = plt.subplots(1, 2 if with_p else 1, figsize=(11 if with_p else 6, 3.8),
                               squeeze=False)
-  for seed in sorted({r["seed"] for r in records}):
-    rows = [r for r in records if r["seed"] == seed]
-    steps = [r["step"] for r in rows]
-    line, = axes[0, 0].plot(steps, [r["d_train"] for r in rows], label=f"seed {seed}: training")
-    axes[0, 0].plot(steps, [r["d_held_out"] for r in rows], linestyle="--", color=line.get_color(),
-                    label=f"seed {seed}: held out")
-    if has_p:
-      axes[0, 1].plot(steps, [r["ada_p"] for r in rows], color=line.get_color(),
-                      label=f"seed {seed}")
-  axes[0, 0].set(xlabel="step", ylabel="mean D output", title=title)
+  colours = {}
+  for label, records in runs.items():
+    steps = sorted({r["step"] for r in records})
+    mean = lambda key, step: np.mean([r[key] for r in records if r["step"] == step])
+    line, = axes[0, 0].plot(steps, [mean("d_train", s) for s in steps],
+                            label=f"{label}: training images")
+    axes[0, 0].plot(steps, [mean("d_held_out", s) for s in steps], linestyle="--",
+                    color=line.get_color(), label=f"{label}: held out")
+    colours[label] = line.get_color()
+  seeds = len({r["seed"] for records in runs.values() for r in records})
+  axes[0, 0].set(xlabel="step", ylabel="mean D output" + (f" (mean of {seeds} seeds)"
+                                                          if seeds > 1 else ""),
+                 title="D on real images it trains on vs held out")
   axes[0, 0].legend(fontsize=7)
-  if has_p:
-    axes[0, 1].set(xlabel="step", ylabel="ADA p", title="augmentation probability")
+  for label, records in with_p.items():
+    for seed in sorted({r["seed"] for r in records}):
+      rows = [r for r in records if r["seed"] == seed]
+      axes[0, 1].plot([r["step"] for r in rows], [r["ada_p"] for r in rows],
+                      color=colours[label], alpha=0.5 + 0.5 / (seed + 1),
+                      label=f"{label}, seed {seed}")
+  if with_p:
+    axes[0, 1].set(xlabel="step", ylabel="ADA p", title="augmentation probability p")
+    axes[0, 1].legend(fontsize=7)
   figure.tight_layout()
   figure.savefig(path, dpi=120)
   plt.close(figure)
 
 
+def parse_run(argument):
+  """`label=workdir` or `workdir` -> (label, workdir)."""
+  label, separator, workdir = argument.partition("=")
+  if not separator:
+    workdir = argument
+    label = os.path.basename(os.path.normpath(argument))
+  return label, workdir
+
+
 def main():
   parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-  parser.add_argument("--workdir", required=True)
+  parser.add_argument("runs", nargs="+", help="label=workdir, or a workdir.")
   parser.add_argument("--out", required=True, help="JSON file for the records.")
   parser.add_argument("--plot", help="PNG file for the curves.")
   parser.add_argument("--num_images", type=int, default=2_500)
   args = parser.parse_args()
+  runs = dict(parse_run(argument) for argument in args.runs)
   try:
-    records = measure(args.workdir, args.num_images)
+    records = {label: measure(workdir, args.num_images) for label, workdir in runs.items()}
   except UserError as e:
     fail(e)
   os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
   with open(args.out, "w") as f:
     json.dump(records, f, indent=1)
   if args.plot:
-    plot(records, args.plot, os.path.basename(os.path.normpath(args.workdir)))
-  for record in records:
-    print(json.dumps(record))
+    plot(records, args.plot)
+  for label, rows in records.items():
+    for record in rows:
+      print(json.dumps({"run": label, **record}))
 
 
 if __name__ == "__main__":

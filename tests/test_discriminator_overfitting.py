@@ -25,6 +25,12 @@ def test_records_every_checkpoint_with_ds_mean_output_on_both_sets(tiny_run, tmp
   np.testing.assert_allclose(records[1]["d_train"], float(np.mean(jax.nn.sigmoid(logits))),
                              rtol=1e-5)
   assert records[1]["d_train"] != records[1]["d_held_out"]
-  discriminator_overfitting.plot(records, str(tmp_path / "curves.png"), "tiny")
+  with_p = [dict(r, ada_p=0.1 * r["step"]) for r in records]
+  discriminator_overfitting.plot({"none": records, "ADA": with_p}, str(tmp_path / "curves.png"))
   assert (tmp_path / "curves.png").stat().st_size > 1000
   json.dumps(records)
+
+
+def test_runs_are_label_equals_workdir_or_a_workdir_labelled_by_its_name():
+  assert discriminator_overfitting.parse_run("ADA=runs/fm2500/ada") == ("ADA", "runs/fm2500/ada")
+  assert discriminator_overfitting.parse_run("runs/fm2500/r1/") == ("r1", "runs/fm2500/r1/")
