@@ -85,41 +85,48 @@ def measure(workdir, num_images=2_500):
 
 
 def plot(runs, path):
-  """The runs' curves (label -> records): per run, D's mean output on training (solid) and
-  held-out (dashed) images, averaged over seeds; ADA's p of every seed in a second panel."""
+  """The runs' curves (label -> records), averaged over seeds: D's mean output on training
+  (solid) and held-out (dashed) images; their gap, the overfitting; ADA's p of every seed where
+  a run has it."""
   import matplotlib  # pylint: disable=g-import-not-at-top
   matplotlib.use("Agg")
   import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
 
   with_p = {label: records for label, records in runs.items()
             if any(r["ada_p"] is not None for r in records)}
-  figure, axes = plt.subplots(1, 2 if with_p else 1, figsize=(11 if with_p else 6, 3.8),
-                              squeeze=False)
+  panels = 3 if with_p else 2
+  figure, axes = plt.subplots(1, panels, figsize=(5 * panels, 3.8), squeeze=False)
+  outputs, gap, p_axis = axes[0, 0], axes[0, 1], axes[0, 2] if with_p else None
   colours = {}
   for label, records in runs.items():
     steps = sorted({r["step"] for r in records})
     mean = lambda key, step: np.mean([r[key] for r in records if r["step"] == step])
-    line, = axes[0, 0].plot(steps, [mean("d_train", s) for s in steps],
-                            label=f"{label}: training images")
-    axes[0, 0].plot(steps, [mean("d_held_out", s) for s in steps], linestyle="--",
-                    color=line.get_color(), label=f"{label}: held out")
+    line, = outputs.plot(steps, [mean("d_train", s) for s in steps], label=f"{label}: training")
+    outputs.plot(steps, [mean("d_held_out", s) for s in steps], linestyle="--",
+                 color=line.get_color(), label=f"{label}: held out")
+    gap.plot(steps, [mean("d_train", s) - mean("d_held_out", s) for s in steps],
+             color=line.get_color(), label=label)
     colours[label] = line.get_color()
   seeds = len({r["seed"] for records in runs.values() for r in records})
-  axes[0, 0].set(xlabel="step", ylabel="mean D output" + (f" (mean of {seeds} seeds)"
-                                                          if seeds > 1 else ""),
-                 title="D on real images it trains on vs held out")
-  axes[0, 0].legend(fontsize=7)
+  of_seeds = f" (mean of {seeds} seeds)" if seeds > 1 else ""
+  outputs.set(xlabel="step", ylabel="mean D output" + of_seeds,
+              title="D on real images: trained on vs held out")
+  outputs.legend(fontsize=7)
+  gap.axhline(0.0, color="grey", linewidth=0.5)
+  gap.set(xlabel="step", ylabel="training minus held out" + of_seeds,
+          title="overfitting: the gap")
+  gap.legend(fontsize=7)
   for label, records in with_p.items():
     for seed in sorted({r["seed"] for r in records}):
       rows = [r for r in records if r["seed"] == seed]
-      axes[0, 1].plot([r["step"] for r in rows], [r["ada_p"] for r in rows],
-                      color=colours[label], alpha=0.5 + 0.5 / (seed + 1),
-                      label=f"{label}, seed {seed}")
+      p_axis.plot([r["step"] for r in rows], [r["ada_p"] for r in rows],
+                  color=colours[label], alpha=0.5 + 0.5 / (seed + 1),
+                  label=f"{label}, seed {seed}")
   if with_p:
-    axes[0, 1].set(xlabel="step", ylabel="ADA p", title="augmentation probability p")
-    axes[0, 1].legend(fontsize=7)
+    p_axis.set(xlabel="step", ylabel="ADA p", title="augmentation probability p")
+    p_axis.legend(fontsize=7)
   figure.tight_layout()
-  figure.savefig(path, dpi=120)
+  figure.savefig(path, dpi=110)
   plt.close(figure)
 
 
