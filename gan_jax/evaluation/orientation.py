@@ -37,7 +37,7 @@ def undo(images, name):
 
 def orientations(dataset, images, value_range=(0.0, 1.0), batch_size=500):
   """Index into ORIENTATIONS of each image's orientation: the one whose undoing the classifier
-  of `dataset` ("mnist") reads with the highest top-class probability."""
+  of `dataset` ("mnist", "fashion_mnist") reads with the highest top-class probability."""
   classifier = domain.classifier_extractor(dataset)
   confidence = []
   for name in ORIENTATIONS:
